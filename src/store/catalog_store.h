@@ -9,11 +9,30 @@
 // the watches they invalidated only after releasing it. Reads copy out.
 //
 // Errors: writes return kInvalidArgument / kNotFound and change nothing on
-// error (validation happens before the first mutation).
+// error (validation happens before the first mutation). Deregistering, or
+// updating a check, that is already gone is OK and a no-op (as in Consul,
+// where agents retry these); SetServiceEnabled on an unknown instance is
+// kNotFound.
+//
+// What bumps which index (and fires the matching Watch): a write whose rows
+// end up equal to what was there changes nothing at all (Consul skips no-op
+// updates). Otherwise, at the write's raft_index:
+//  * nodes table: a node row added, changed or removed;
+//  * services table: the service list changed (an instance added or
+//    removed, or an instance's name or tags changed);
+//  * checks table: a check row added, changed or removed;
+//  * per node: the node row or any service/check on it changed;
+//  * per service (ns, name): an instance of it, a check on one, a node
+//    check on a node hosting one, or such a node's row (service reads carry
+//    the node's address and meta) changed.
+// A read watches exactly one of these, so a write wakes only the blocking
+// queries whose result could have changed.
 //
 // Invariants: every index (table, per-service, per-node, row Create/Modify)
 // only grows, deletes included: a delete bumps the table index and the
-// service's index to the deleting raft_index. Restore() keeps them.
+// service's index to the deleting raft_index. Restore() installs the
+// snapshot's indexes exactly (no clamping against local state, so every
+// replica restoring one snapshot stays identical).
 #pragma once
 
 #include <cstdint>
@@ -33,8 +52,12 @@ namespace sider::store {
 
 // Filters shared by the service queries.
 struct ServiceFilter {
-  std::vector<std::string> tags;                                 // all must match
+  // All must be present; compared ignoring case, as Consul does.
+  std::vector<std::string> tags;
   std::vector<std::pair<std::string, std::string>> node_meta;    // all must match
+  // CheckServiceNodes only (Consul's ?passing): keep instances whose
+  // AggregateHealth is passing.
+  bool passing_only = false;
 };
 
 class CatalogStore {
@@ -53,7 +76,8 @@ class CatalogStore {
                            const structs::SetServiceEnabledCommand& cmd);
 
   // ---- Reads: any thread. `ws` may be null; otherwise the watches whose
-  // firing means the result may have changed are added to it. ----
+  // firing means the result may have changed are added to it. An empty
+  // `ns` means the default namespace. ----
 
   // /v1/catalog/nodes — sorted by name. Index: nodes table.
   Indexed<std::vector<structs::Node>> Nodes(WatchSet* ws) const;
@@ -81,7 +105,8 @@ class CatalogStore {
   // /v1/health/state/:state — nullopt state means "any".
   Indexed<std::vector<structs::Check>> ChecksInState(
       std::optional<structs::HealthStatus> state, WatchSet* ws) const;
-  // /v1/health/node/:node
+  // /v1/health/node/:node. Index: the node's, or the nodes table's when
+  // missing.
   Indexed<std::vector<structs::Check>> NodeChecks(std::string_view node,
                                                   WatchSet* ws) const;
   // For the agent endpoints: every service / check on one node.
@@ -104,10 +129,31 @@ class CatalogStore {
   std::string Snapshot() const;
   Status Restore(std::string_view bytes);
 
+  // Restore in two phases, for an owner of several stores (the FSM): decode
+  // and verify every store's part first, then install them all, so that a
+  // corrupt part changes nothing anywhere.
+  class Decoded;
+  static Result<Decoded> DecodeSnapshot(std::string_view bytes);
+  void InstallSnapshot(Decoded decoded);
+
+  struct Tables;  // Defined in store/catalog_tables.h (internal).
+
  private:
-  struct Tables;  // Defined in catalog_store.cc.
   mutable Mutex mu_;
   std::unique_ptr<Tables> t_ SIDER_GUARDED_BY(mu_);
+};
+
+// A verified, decoded snapshot waiting to be installed. Move-only.
+class CatalogStore::Decoded {
+ public:
+  Decoded(Decoded&&) noexcept;
+  Decoded& operator=(Decoded&&) noexcept;
+  ~Decoded();
+
+ private:
+  friend class CatalogStore;
+  explicit Decoded(std::unique_ptr<Tables> tables);
+  std::unique_ptr<Tables> tables_;
 };
 
 }  // namespace sider::store

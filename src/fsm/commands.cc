@@ -1,0 +1,151 @@
+#include "fsm/commands.h"
+
+#include "fsm/commands.pb.h"
+#include "store/catalog_proto.h"
+
+namespace sider::fsm {
+namespace {
+
+Status Malformed(std::string_view what) {
+  return Status(Code::kDataLoss, "malformed " + std::string(what) + " entry");
+}
+
+std::string Wrap(MessageType type, const google::protobuf::MessageLite& msg) {
+  pb::Envelope env;
+  env.set_type(static_cast<uint32_t>(type));
+  env.set_payload(store::SerializeDeterministic(msg));
+  return store::SerializeDeterministic(env);
+}
+
+// Decodes an entry that must be of `type` into its payload.
+Result<std::string> Unwrap(std::string_view entry, MessageType type) {
+  SIDER_ASSIGN_OR_RETURN(Entry e, DecodeEntry(entry));
+  if (e.type != static_cast<uint32_t>(type)) {
+    return Status(Code::kDataLoss,
+                  "entry has type " + std::to_string(e.type) + ", want " +
+                      std::to_string(static_cast<uint32_t>(type)));
+  }
+  return std::move(e.payload);
+}
+
+}  // namespace
+
+std::string EncodeRegister(const structs::RegisterCommand& cmd) {
+  pb::Register msg;
+  store::ToProto(cmd.node, msg.mutable_node());
+  if (cmd.service) store::ToProto(*cmd.service, msg.mutable_service());
+  for (const structs::Check& c : cmd.checks) {
+    store::ToProto(c, msg.add_checks());
+  }
+  msg.set_skip_node_update(cmd.skip_node_update);
+  return Wrap(MessageType::kRegister, msg);
+}
+
+std::string EncodeDeregister(const structs::DeregisterCommand& cmd) {
+  pb::Deregister msg;
+  msg.set_node(cmd.node);
+  msg.set_ns(cmd.ns);
+  msg.set_service_id(cmd.service_id);
+  msg.set_check_id(cmd.check_id);
+  return Wrap(MessageType::kDeregister, msg);
+}
+
+std::string EncodeUpdateCheck(const structs::UpdateCheckCommand& cmd) {
+  pb::UpdateCheck msg;
+  msg.set_node(cmd.node);
+  msg.set_check_id(cmd.check_id);
+  msg.set_status(static_cast<uint32_t>(cmd.status));
+  msg.set_output(cmd.output);
+  return Wrap(MessageType::kUpdateCheck, msg);
+}
+
+std::string EncodeSetServiceEnabled(
+    const structs::SetServiceEnabledCommand& cmd) {
+  pb::SetServiceEnabled msg;
+  msg.set_node(cmd.node);
+  msg.set_ns(cmd.ns);
+  msg.set_service_id(cmd.service_id);
+  msg.set_enabled(cmd.enabled);
+  return Wrap(MessageType::kSetServiceEnabled, msg);
+}
+
+Result<Entry> DecodeEntry(std::string_view entry) {
+  pb::Envelope env;
+  if (!store::ParseProto(entry, &env)) return Malformed("envelope");
+  return Entry{env.type(), std::move(*env.mutable_payload())};
+}
+
+Result<structs::RegisterCommand> DecodeRegisterPayload(std::string_view p) {
+  pb::Register msg;
+  if (!store::ParseProto(p, &msg)) return Malformed("register");
+  structs::RegisterCommand cmd;
+  cmd.node = store::FromProto(msg.node());
+  if (msg.has_service()) cmd.service = store::FromProto(msg.service());
+  cmd.checks.reserve(msg.checks_size());
+  for (const auto& c : msg.checks()) cmd.checks.push_back(store::FromProto(c));
+  cmd.skip_node_update = msg.skip_node_update();
+  return cmd;
+}
+
+Result<structs::DeregisterCommand> DecodeDeregisterPayload(std::string_view p) {
+  pb::Deregister msg;
+  if (!store::ParseProto(p, &msg)) return Malformed("deregister");
+  structs::DeregisterCommand cmd;
+  cmd.node = msg.node();
+  cmd.ns = msg.ns();
+  cmd.service_id = msg.service_id();
+  cmd.check_id = msg.check_id();
+  return cmd;
+}
+
+Result<structs::UpdateCheckCommand> DecodeUpdateCheckPayload(
+    std::string_view p) {
+  pb::UpdateCheck msg;
+  if (!store::ParseProto(p, &msg)) return Malformed("update-check");
+  structs::UpdateCheckCommand cmd;
+  cmd.node = msg.node();
+  cmd.check_id = msg.check_id();
+  // Out-of-range values stay out of range; the store refuses them.
+  cmd.status = static_cast<structs::HealthStatus>(
+      msg.status() > 0xff ? 0xff : msg.status());
+  cmd.output = msg.output();
+  return cmd;
+}
+
+Result<structs::SetServiceEnabledCommand> DecodeSetServiceEnabledPayload(
+    std::string_view p) {
+  pb::SetServiceEnabled msg;
+  if (!store::ParseProto(p, &msg)) return Malformed("set-service-enabled");
+  structs::SetServiceEnabledCommand cmd;
+  cmd.node = msg.node();
+  cmd.ns = msg.ns();
+  cmd.service_id = msg.service_id();
+  cmd.enabled = msg.enabled();
+  return cmd;
+}
+
+Result<structs::RegisterCommand> DecodeRegister(std::string_view entry) {
+  SIDER_ASSIGN_OR_RETURN(std::string p, Unwrap(entry, MessageType::kRegister));
+  return DecodeRegisterPayload(p);
+}
+
+Result<structs::DeregisterCommand> DecodeDeregister(std::string_view entry) {
+  SIDER_ASSIGN_OR_RETURN(std::string p,
+                         Unwrap(entry, MessageType::kDeregister));
+  return DecodeDeregisterPayload(p);
+}
+
+Result<structs::UpdateCheckCommand> DecodeUpdateCheck(std::string_view entry) {
+  SIDER_ASSIGN_OR_RETURN(std::string p,
+                         Unwrap(entry, MessageType::kUpdateCheck));
+  return DecodeUpdateCheckPayload(p);
+}
+
+Result<structs::SetServiceEnabledCommand> DecodeSetServiceEnabled(
+    std::string_view entry) {
+  SIDER_ASSIGN_OR_RETURN(std::string p,
+                         Unwrap(entry, MessageType::kSetServiceEnabled));
+  return DecodeSetServiceEnabledPayload(p);
+}
+
+}  // namespace sider::fsm
