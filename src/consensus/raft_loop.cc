@@ -1,0 +1,468 @@
+#include "consensus/raft_loop.h"
+
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <cstring>
+#include <string_view>
+#include <utility>
+
+namespace sider::consensus {
+namespace {
+
+// How often the consensus thread looks at raft_state() for leadership
+// changes (libraft has no callback for them); also after every wakeup and
+// every completed proposal.
+constexpr uint64_t kPollMs = 15;
+
+int64_t SteadyNowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+Status RaftNode::Loop::Open() {
+  if (int rv = uv_loop_init(&loop_); rv != 0) {
+    return Status(Code::kUnavailable,
+                  std::string("consensus: uv loop: ") + uv_strerror(rv));
+  }
+  uv_async_init(&loop_, &wakeup_, &OnWakeup);
+  wakeup_.data = this;
+  uv_timer_init(&loop_, &tick_);
+  tick_.data = this;
+
+  const Options& o = node_->options_;
+  sider_raft_options opts{};
+  opts.id = node_->id_;
+  opts.address = o.address.c_str();
+  opts.dir = o.data_dir.c_str();
+  opts.election_timeout_ms = o.election_timeout_ms;
+  opts.heartbeat_timeout_ms = o.heartbeat_timeout_ms;
+  opts.snapshot_threshold = o.snapshot_threshold;
+  opts.snapshot_trailing = o.snapshot_trailing;
+  opts.pre_vote = o.pre_vote;
+  const sider_raft_fsm_ops ops{this, &ApplyOp, &SnapshotOp, &RestoreOp};
+  char err[256] = {};
+  if (sider_raft_create(&loop_, &opts, &ops, &raft_, err, sizeof err) != 0) {
+    raft_ = nullptr;
+    closing_ = true;
+    CloseHandles();
+    Run();
+    return Status(Code::kUnavailable, std::string("consensus: ") + err);
+  }
+
+  int rv = 0;
+  std::string what;
+  if (o.bootstrap) {
+    std::vector<Peer> peers = o.bootstrap_peers;
+    if (peers.empty()) peers.push_back(Peer{node_->id_, o.address, true});
+    std::vector<sider_raft_server> servers;
+    for (const Peer& p : peers) {
+      servers.push_back({p.id, p.address.c_str(),
+                         p.voter ? SIDER_RAFT_ROLE_VOTER
+                                 : SIDER_RAFT_ROLE_STANDBY});
+    }
+    rv = sider_raft_bootstrap(raft_, servers.data(), servers.size());
+    if (rv == SIDER_RAFT_CANTBOOTSTRAP) rv = 0;  // State exists: just start.
+    what = "bootstrap";
+  }
+  if (rv == 0) {
+    rv = sider_raft_start(raft_);
+    what = "start";
+  }
+  if (rv != 0) {
+    std::string msg = "consensus: " + what + " on " + o.address + " in " +
+                      o.data_dir + ": " + sider_raft_strerror(rv) + ": " +
+                      sider_raft_errmsg(raft_);
+    BeginClose();
+    Run();
+    return Status(Code::kUnavailable, std::move(msg));
+  }
+  uv_timer_start(&tick_, &OnTick, kPollMs, kPollMs);
+  Poll();
+  return Status::Ok();
+}
+
+void RaftNode::Loop::Run() {
+  uv_run(&loop_, UV_RUN_DEFAULT);
+  // libraft's close callback has fired and every handle is closed.
+  sider_raft_destroy(raft_);
+  raft_ = nullptr;
+  uv_loop_close(&loop_);
+}
+
+// uv_async_send() calls coalesce, so each wakeup drains the whole inbox.
+void RaftNode::Loop::OnWakeup(uv_async_t* handle) noexcept {
+  static_cast<Loop*>(handle->data)->Drain();
+}
+
+void RaftNode::Loop::OnTick(uv_timer_t* handle) noexcept {
+  static_cast<Loop*>(handle->data)->Poll();
+}
+
+void RaftNode::Loop::Drain() {
+  std::vector<Work> batch;
+  bool stop;
+  {
+    WriterLock lock(&node_->mu_);
+    batch.swap(node_->inbox_);
+    stop = node_->stop_requested_;
+  }
+  if (closing_) return;
+  if (stop) {
+    for (Work& w : batch) Fail(w, Status(Code::kUnavailable, "shutting down"));
+    BeginClose();
+    return;
+  }
+  std::vector<Work> read_barriers;
+  for (Work& w : batch) {
+    switch (w.kind) {
+      case Work::Kind::kPropose:
+        SubmitPropose(std::move(w));
+        break;
+      case Work::Kind::kBarrier:
+        read_barriers.push_back(std::move(w));
+        break;
+      case Work::Kind::kAdd:
+      case Work::Kind::kRemove:
+      case Work::Kind::kTransfer:
+        SubmitChange(std::move(w));
+        break;
+    }
+  }
+  if (!read_barriers.empty()) SubmitReadBarrier(std::move(read_barriers));
+  Poll();
+}
+
+void RaftNode::Loop::SubmitPropose(Work work) {
+  if (work.command.empty()) {
+    Fail(work, Status(Code::kInvalidArgument, "empty command"));
+    return;
+  }
+  auto f = std::make_unique<InFlight>();
+  f->loop = this;
+  f->seq = next_seq_++;
+  f->work = std::move(work);
+  const std::string& cmd = f->work.command;
+  const int rv = sider_raft_apply(raft_, cmd.data(), cmd.size(), &OnApplied,
+                                  f.get(), &f->index);
+  if (rv != 0) {
+    Fail(f->work, Refused(rv));
+    return;
+  }
+  // The command's bytes now live in libraft's copy.
+  std::string().swap(f->work.command);
+  // An older proposal at the same index lost its leadership and is failing;
+  // the newest one owns the index.
+  by_index_[f->index] = f.get();
+  in_flight_.emplace(f->seq, std::move(f));
+}
+
+int RaftNode::Loop::ApplyOp(void* ctx, uint64_t index, const void* data,
+                            size_t len) noexcept {
+  auto* loop = static_cast<Loop*>(ctx);
+  fsm::ApplyResult result = loop->node_->sm_->Apply(
+      index, std::string_view(static_cast<const char*>(data), len));
+  loop->node_->applied_index_.store(index, std::memory_order_relaxed);
+  if (auto it = loop->by_index_.find(index); it != loop->by_index_.end()) {
+    it->second->result = std::move(result);
+    it->second->applied_at = index;
+  }
+  return 0;
+}
+
+int RaftNode::Loop::SnapshotOp(void* ctx, void** data, size_t* len) noexcept {
+  auto* loop = static_cast<Loop*>(ctx);
+  const std::string bytes = loop->node_->sm_->Snapshot();
+  // raft_malloc(0) may return NULL; libraft owns the copy either way.
+  void* copy = sider_raft_malloc(bytes.empty() ? 1 : bytes.size());
+  if (copy == nullptr) return SIDER_RAFT_NOMEM;
+  std::memcpy(copy, bytes.data(), bytes.size());
+  *data = copy;
+  *len = bytes.size();
+  return 0;
+}
+
+int RaftNode::Loop::RestoreOp(void* ctx, const void* data,
+                              size_t len) noexcept {
+  auto* loop = static_cast<Loop*>(ctx);
+  Status s = loop->node_->sm_->Restore(
+      std::string_view(static_cast<const char*>(data), len));
+  if (!s.ok()) {
+    spdlog::error("consensus: restoring snapshot: {}", s.message());
+    return SIDER_RAFT_CORRUPT;
+  }
+  return 0;
+}
+
+void RaftNode::Loop::OnApplied(void* arg, uint64_t index, int status) noexcept {
+  auto* raw = static_cast<InFlight*>(arg);
+  Loop* loop = raw->loop;
+  auto node = loop->in_flight_.extract(raw->seq);
+  std::unique_ptr<InFlight> f = std::move(node.mapped());
+  if (auto it = loop->by_index_.find(index);
+      it != loop->by_index_.end() && it->second == f.get()) {
+    loop->by_index_.erase(it);
+  }
+  if (status != 0) {
+    Fail(f->work, loop->Failed(status, /*appended=*/true));
+  } else if (!f->result.has_value() || f->applied_at != f->index) {
+    Fail(f->work, Status(Code::kInternal,
+                         "consensus: applied entry " + std::to_string(index) +
+                             " without its result"));
+  } else {
+    asio::post(f->work.ex, [done = std::move(f->work.done),
+                            result = std::move(*f->result)]() mutable {
+      done(std::move(result));
+    });
+  }
+  if (!loop->closing_) loop->Poll();
+}
+
+RaftNode::Loop::Op* RaftNode::Loop::NewOp(Op::Kind kind) {
+  auto op = std::make_unique<Op>();
+  op->loop = this;
+  op->seq = next_seq_++;
+  op->kind = kind;
+  Op* raw = op.get();
+  ops_.emplace(raw->seq, std::move(op));
+  return raw;
+}
+
+void RaftNode::Loop::SubmitReadBarrier(std::vector<Work> waiters) {
+  Op* op = NewOp(Op::Kind::kReadBarrier);
+  op->waiters = std::move(waiters);
+  const int rv = sider_raft_barrier(raft_, &OnOpDone, op);
+  if (rv != 0) {
+    auto owned = std::move(ops_.extract(op->seq).mapped());
+    for (Work& w : owned->waiters) Fail(w, Refused(rv));
+  }
+}
+
+void RaftNode::Loop::SubmitChange(Work work) {
+  Op::Kind kind = Op::Kind::kRemove;
+  if (work.kind == Work::Kind::kAdd) kind = Op::Kind::kAdd;
+  if (work.kind == Work::Kind::kTransfer) kind = Op::Kind::kTransfer;
+  Op* op = NewOp(kind);
+  op->waiters.push_back(std::move(work));
+  Work& w = *op->work();
+  int rv = 0;
+  switch (kind) {
+    case Op::Kind::kAdd:
+      rv = sider_raft_add(raft_, w.id, w.command.c_str(), &OnOpDone, op);
+      break;
+    case Op::Kind::kRemove:
+      rv = sider_raft_remove(raft_, w.id, &OnOpDone, op);
+      break;
+    default:
+      rv = sider_raft_transfer(raft_, w.id, &OnOpDone, op);
+      break;
+  }
+  if (rv != 0) {
+    auto owned = std::move(ops_.extract(op->seq).mapped());
+    Fail(*owned->work(), Refused(rv));
+  }
+}
+
+void RaftNode::Loop::OnOpDone(void* arg, int status) noexcept {
+  auto* raw = static_cast<Op*>(arg);
+  Loop* loop = raw->loop;
+  loop->FinishOp(std::move(loop->ops_.extract(raw->seq).mapped()), status);
+}
+
+void RaftNode::Loop::FinishOp(std::unique_ptr<Op> op, int status) {
+  switch (op->kind) {
+    case Op::Kind::kLeaderBarrier:
+      if (status != 0 || closing_) {
+        leader_barrier_term_ = 0;  // The next poll retries if still leader.
+        return;
+      }
+      ready_term_ = op->term;  // PollLeadership checks it is still current.
+      Poll();
+      return;
+    case Op::Kind::kReadBarrier:
+      for (Work& w : op->waiters) {
+        Fail(w, status == 0 ? Status::Ok() : Failed(status, false));
+      }
+      return;
+    case Op::Kind::kAdd: {
+      // Added as a spare; now promote it.
+      if (status != 0 || closing_) break;
+      const int role =
+          op->work()->voter ? SIDER_RAFT_ROLE_VOTER : SIDER_RAFT_ROLE_STANDBY;
+      Op* next = NewOp(Op::Kind::kAssign);
+      next->waiters = std::move(op->waiters);
+      const int rv = sider_raft_assign(raft_, next->work()->id, role,
+                                       &OnOpDone, next);
+      if (rv != 0) {
+        auto owned = std::move(ops_.extract(next->seq).mapped());
+        Fail(*owned->work(), Refused(rv));
+      }
+      return;
+    }
+    case Op::Kind::kTransfer: {
+      if (closing_) break;
+      sider_raft_status st;
+      sider_raft_get_status(raft_, &st);
+      const uint64_t want = op->work()->id;
+      if (status == 0 && st.leader_id != 0 && st.leader_id != node_->id_ &&
+          (want == 0 || st.leader_id == want)) {
+        Fail(*op->work(), Status::Ok());
+      } else {
+        Fail(*op->work(),
+             Status(Code::kUnavailable, "leadership transfer did not complete"));
+      }
+      Poll();
+      return;
+    }
+    case Op::Kind::kAssign:
+    case Op::Kind::kRemove:
+      break;
+  }
+  Fail(*op->work(), status == 0 && !closing_ ? Status::Ok()
+                                              : Failed(status, true));
+}
+
+Status RaftNode::Loop::Refused(int rv) const {
+  if (closing_) return Status(Code::kUnavailable, "shutting down");
+  switch (rv) {
+    case SIDER_RAFT_NOTLEADER: {
+      // A follower that knows the leader lets the caller forward to it.
+      sider_raft_status st;
+      sider_raft_get_status(raft_, &st);
+      if (st.leader_id != 0 && st.leader_id != node_->id_) {
+        return Status(Code::kUnavailable, "not leader");
+      }
+      return Status(Code::kUnavailable, "No cluster leader");
+    }
+    case SIDER_RAFT_TOOBIG:
+      return Status(Code::kTooLarge, "command too large");
+    case SIDER_RAFT_CANTCHANGE:
+      return Status(Code::kConflict, "a configuration change is in progress");
+    case SIDER_RAFT_BADID:
+    case SIDER_RAFT_NOTFOUND:
+      return Status(Code::kNotFound, sider_raft_strerror(rv));
+    default:
+      return Status(Code::kUnavailable,
+                    std::string("consensus: ") + sider_raft_strerror(rv));
+  }
+}
+
+Status RaftNode::Loop::Failed(int rv, bool appended) const {
+  if (closing_) return Status(Code::kUnavailable, "shutting down");
+  if (rv == SIDER_RAFT_LEADERSHIPLOST && appended) {
+    return Status(Code::kOutcomeUnknown,
+                  "leadership lost while committing: outcome unknown");
+  }
+  if (rv == SIDER_RAFT_LEADERSHIPLOST) {
+    return Status(Code::kUnavailable, "leadership lost");
+  }
+  return Refused(rv);
+}
+
+void RaftNode::Loop::Poll() {
+  if (raft_ == nullptr || closing_) return;
+  sider_raft_status st;
+  sider_raft_get_status(raft_, &st);
+  node_->term_.store(st.term, std::memory_order_relaxed);
+  node_->commit_index_.store(st.commit_index, std::memory_order_relaxed);
+  node_->applied_index_.store(st.last_applied, std::memory_order_relaxed);
+  const int64_t now = SteadyNowMs();
+  if (st.state == SIDER_RAFT_STATE_LEADER) {
+    node_->last_contact_at_ms_.store(-1);
+  } else if (st.state == SIDER_RAFT_STATE_FOLLOWER && st.leader_id != 0) {
+    node_->last_contact_at_ms_.store(
+        now - static_cast<int64_t>(st.ms_since_leader_contact));
+  } else if (node_->last_contact_at_ms_.load() < 0) {
+    node_->last_contact_at_ms_.store(now);  // Was leader until now.
+  }
+  if (st.leader_id != seen_leader_id_) {
+    seen_leader_id_ = st.leader_id;
+    node_->leader_id_.store(st.leader_id);
+    WriterLock lock(&node_->mu_);
+    node_->leader_address_ = st.leader_address ? st.leader_address : "";
+  }
+  sider_raft_stats stats;
+  sider_raft_get_stats(raft_, &stats);
+  node_->nodelay_sockets_.store(stats.nodelay_sockets,
+                                std::memory_order_relaxed);
+  PollPeers(st);
+  PollLeadership(st);
+}
+
+// A new leader is "ready" only once a barrier of its own term has applied:
+// by then every entry committed by earlier leaders is in the StateMachine.
+void RaftNode::Loop::PollLeadership(const sider_raft_status& st) {
+  const bool leader = st.state == SIDER_RAFT_STATE_LEADER;
+  if (leader && ready_term_ == st.term) {
+    node_->SetLeader(true);
+    return;
+  }
+  node_->SetLeader(false);
+  if (!leader) {
+    ready_term_ = 0;
+    leader_barrier_term_ = 0;
+    return;
+  }
+  if (leader_barrier_term_ == st.term) return;  // In flight.
+  Op* op = NewOp(Op::Kind::kLeaderBarrier);
+  op->term = st.term;
+  if (sider_raft_barrier(raft_, &OnOpDone, op) != 0) {
+    ops_.erase(op->seq);  // Retried at the next poll.
+    return;
+  }
+  leader_barrier_term_ = st.term;
+}
+
+void RaftNode::Loop::PollPeers(const sider_raft_status& st) {
+  if (seen_conf_[0] == st.configuration_committed_index &&
+      seen_conf_[1] == st.configuration_uncommitted_index) {
+    return;
+  }
+  seen_conf_[0] = st.configuration_committed_index;
+  seen_conf_[1] = st.configuration_uncommitted_index;
+  std::vector<Peer> peers;
+  sider_raft_configuration(
+      raft_,
+      [](void* arg, uint64_t id, const char* address, int role) {
+        static_cast<std::vector<Peer>*>(arg)->push_back(
+            Peer{id, address, role == SIDER_RAFT_ROLE_VOTER});
+      },
+      &peers);
+  WriterLock lock(&node_->mu_);
+  node_->peers_ = std::move(peers);
+}
+
+void RaftNode::Loop::BeginClose() {
+  if (closing_) return;
+  closing_ = true;
+  node_->SetLeader(false);
+  CloseHandles();
+  // Fails every pending apply and barrier (their callbacks see closing_).
+  sider_raft_close(raft_, &OnRaftClosed, this);
+}
+
+void RaftNode::Loop::CloseHandles() {
+  uv_timer_stop(&tick_);
+  uv_close(reinterpret_cast<uv_handle_t*>(&tick_), nullptr);
+  // Safe: Stop() stopped accepting (under mu_) before the wakeup that got us
+  // here, so no thread will uv_async_send() again.
+  uv_close(reinterpret_cast<uv_handle_t*>(&wakeup_), nullptr);
+}
+
+void RaftNode::Loop::OnRaftClosed(void* arg) noexcept {
+  auto* loop = static_cast<Loop*>(arg);
+  // Whatever libraft did not complete itself.
+  const Status stopping(Code::kUnavailable, "shutting down");
+  for (auto& [seq, f] : loop->in_flight_) Fail(f->work, stopping);
+  for (auto& [seq, op] : loop->ops_) {
+    for (Work& w : op->waiters) Fail(w, stopping);
+  }
+  loop->in_flight_.clear();
+  loop->by_index_.clear();
+  loop->ops_.clear();
+}
+
+}  // namespace sider::consensus

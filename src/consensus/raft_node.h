@@ -1,0 +1,179 @@
+// RaftNode: one member of the Raft cluster — the replicated log, its
+// snapshots, membership and leadership — over libraft and libuv.
+//
+// Threading: RaftNode owns one thread, named "consensus", which runs a
+// private uv loop; libraft and the StateMachine are touched only there
+// (StateMachine::Apply/Snapshot/Restore run on it). Every public method is
+// thread-safe. Work enters through a mutex-guarded queue plus
+// uv_async_send(); results leave through asio::post() to the caller's
+// executor. Nothing blocks on the consensus thread's progress except Start()
+// and Stop().
+//
+// Ownership: `sm` must outlive the RaftNode. Callbacks are copied and run on
+// the executor given with them, never on the consensus thread.
+//
+// Errors (as Status codes):
+//   kUnavailable      not leader ("not leader" if a leader is known, so the
+//                     caller may forward; "No cluster leader" otherwise), or
+//                     stopping / stopped. Nothing was appended.
+//   kOutcomeUnknown   leadership was lost after the entry was appended: it
+//                     may or may not commit. Retry only if idempotent.
+//   kInvalidArgument  empty command.
+//   kTooLarge         command over libraft's limit.
+//   else              the StateMachine's own ApplyResult.
+//
+// Leadership: libraft has no leadership-change callback, so the consensus
+// thread polls raft_state() every 15 ms and after each wakeup. A node that
+// wins an election appends a barrier; only once it has applied everything
+// before it does IsLeader() turn true and OnLeadershipChange fire.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "base/asio.h"
+#include "base/mutex.h"
+#include "base/status.h"
+#include "fsm/state_machine.h"
+
+namespace sider::consensus {
+
+class RaftNode {
+ public:
+  struct Peer {
+    uint64_t id = 0;
+    std::string address;
+    bool voter = true;
+    bool operator==(const Peer&) const = default;
+  };
+
+  struct Options {
+    uint64_t id = 0;  // Raft server id; derived from node_name if 0.
+    std::string node_name;
+    std::string address;   // Raft transport host:port, e.g. 127.0.0.1:8300.
+    std::string data_dir;  // Created if missing; libraft's log and snapshots.
+    // Bootstrap a cluster if data_dir has no state: of this node alone, or
+    // of `bootstrap_peers` (which must include this node; every initial
+    // member bootstraps with the same list). Ignored if state exists.
+    bool bootstrap = false;
+    std::vector<Peer> bootstrap_peers;
+    unsigned election_timeout_ms = 300, heartbeat_timeout_ms = 30;
+    // Production floor: threshold >= 16384 and trailing >= 8192 keep
+    // followers catching up from the log, not from snapshots.
+    unsigned snapshot_threshold = 16384, snapshot_trailing = 8192;
+    bool pre_vote = true;
+  };
+
+  using Done = std::function<void(fsm::ApplyResult)>;
+  using StatusDone = std::function<void(Status)>;
+
+  // Starts nothing; see Start().
+  RaftNode(Options options, fsm::StateMachine* sm);
+  ~RaftNode();  // Stop().
+
+  RaftNode(const RaftNode&) = delete;
+  RaftNode& operator=(const RaftNode&) = delete;
+
+  // Creates data_dir, opens the log (replaying it and any snapshot into the
+  // StateMachine), starts the transport and the consensus thread. Returns
+  // once raft_start has run. Call at most once.
+  Status Start();
+  // Closes libraft and the loop, completes everything still pending with
+  // kUnavailable, joins the thread. Idempotent.
+  void Stop();
+
+  // Appends `command` to the replicated log; `done` runs exactly once, on
+  // `ex`, with the StateMachine's result once the entry is applied here, or
+  // with an error above. Many proposals may be in flight; they commit in
+  // call order per calling thread.
+  void Propose(std::string command, asio::any_io_executor ex, Done done);
+  // OK once every entry appended before it is applied here and this node
+  // was still leader when the barrier committed: a linearizable read point.
+  // Barriers arriving together share one log entry.
+  void Barrier(asio::any_io_executor ex, StatusDone done);
+
+  bool IsLeader() const;  // Leader AND its post-election barrier applied.
+  std::string LeaderAddress() const;  // "" if none known.
+  uint64_t LeaderId() const;          // 0 if none known.
+  uint64_t LastContactMs() const;     // Since heard from the leader; 0 on it.
+  uint64_t AppliedIndex() const;
+  uint64_t CommitIndex() const;
+  uint64_t Term() const;
+  uint64_t Id() const { return id_; }
+  std::vector<Peer> Peers() const;  // Current configuration.
+  // Connections on which TCP_NODELAY was set and read back (for tests and
+  // metrics).
+  uint64_t NoDelaySockets() const;
+
+  // `fn(is_leader)` runs on `ex` each time this node becomes ready leader or
+  // stops being leader; at registration, once with true if it already is.
+  void OnLeadershipChange(asio::any_io_executor ex,
+                          std::function<void(bool is_leader)> fn);
+
+  // Membership, leader only. AddVoter/AddStandby add the server (as a
+  // spare) then promote it; a voter is promoted after it catches up.
+  void AddVoter(uint64_t id, std::string address, asio::any_io_executor ex,
+                StatusDone done);
+  void AddStandby(uint64_t id, std::string address, asio::any_io_executor ex,
+                  StatusDone done);
+  void RemovePeer(uint64_t id, asio::any_io_executor ex, StatusDone done);
+  // id 0 picks a voter. OK if another node leads afterwards.
+  void TransferLeadership(uint64_t id, asio::any_io_executor ex,
+                          StatusDone done);
+
+  // FNV-1a of `name`, never 0: the default raft id for a node name.
+  static uint64_t IdFromName(std::string_view name);
+
+ private:
+  class Loop;  // Everything that lives on the consensus thread.
+
+  struct Work {
+    enum class Kind { kPropose, kBarrier, kAdd, kRemove, kTransfer };
+    Kind kind = Kind::kPropose;
+    std::string command;  // kPropose: the entry. kAdd: the address.
+    uint64_t id = 0;      // kAdd/kRemove/kTransfer.
+    bool voter = false;   // kAdd.
+    asio::any_io_executor ex;
+    Done done;              // kPropose.
+    StatusDone status_done;  // The others.
+  };
+
+  void Enqueue(Work work);
+  static void Fail(Work& work, Status status);
+  void SetLeader(bool is_leader);  // Consensus thread.
+
+  const Options options_;
+  const uint64_t id_;
+  fsm::StateMachine* const sm_;
+
+  // Published by the consensus thread, read by anyone.
+  std::atomic<bool> is_leader_{false};
+  std::atomic<uint64_t> leader_id_{0};
+  std::atomic<uint64_t> applied_index_{0};
+  std::atomic<uint64_t> commit_index_{0};
+  std::atomic<uint64_t> term_{0};
+  std::atomic<int64_t> last_contact_at_ms_{0};  // Steady clock; -1 = leader.
+  std::atomic<uint64_t> nodelay_sockets_{0};
+
+  mutable Mutex mu_;
+  std::vector<Work> inbox_ SIDER_GUARDED_BY(mu_);
+  bool accepting_ SIDER_GUARDED_BY(mu_) = false;  // Start()..Stop().
+  bool stop_requested_ SIDER_GUARDED_BY(mu_) = false;
+  std::string leader_address_ SIDER_GUARDED_BY(mu_);
+  std::vector<Peer> peers_ SIDER_GUARDED_BY(mu_);
+  struct Listener {
+    asio::any_io_executor ex;
+    std::function<void(bool)> fn;
+  };
+  std::vector<Listener> listeners_ SIDER_GUARDED_BY(mu_);
+
+  std::unique_ptr<Loop> loop_;  // Built by Start(), used by the thread.
+  std::jthread thread_;         // Declared last: joined before the rest dies.
+};
+
+}  // namespace sider::consensus
