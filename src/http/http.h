@@ -7,6 +7,7 @@
 // connection posts the write back to its own strand).
 #pragma once
 
+#include <cstddef>
 #include <functional>
 #include <optional>
 #include <string>
@@ -29,6 +30,17 @@ struct Request {
   std::vector<std::pair<std::string, std::string>> query;
   std::vector<std::pair<std::string, std::string>> headers;  // As received.
   std::string body;
+  // Set by the Router for a prefix pattern ("/v1/kv/*"): where, in `path`,
+  // the part matched by '*' starts. npos for an exact pattern.
+  size_t param_pos = std::string::npos;
+
+  // The part of `path` matched by a prefix pattern's '*' ("/v1/kv/*" and
+  // path "/v1/kv/a/b" give "a/b"); empty for an exact pattern. A view into
+  // `path`, so it is valid while this Request is unchanged.
+  std::string_view Param() const {
+    if (param_pos == std::string::npos || param_pos > path.size()) return {};
+    return std::string_view(path).substr(param_pos);
+  }
 
   // True if the parameter is present at all ("?recurse", "?recurse=1").
   bool Has(std::string_view key) const;
@@ -54,6 +66,9 @@ struct Response {
 using Responder = std::function<void(Response)>;
 using Handler = std::function<void(Request, Responder)>;
 
+// "GET", "PUT", ...; "OTHER" for kOther.
+std::string_view MethodName(Method method);
+
 // The one Status -> HTTP mapping (http/errors.cc): a plain-text body with
 // the message and Consul's status code for the case (400, 404, 409, 413,
 // 500; kOutcomeUnknown is 500 with "outcome unknown" in the text).
@@ -62,5 +77,26 @@ unsigned HttpStatusFor(Code code);
 
 // A JSON reply (200 unless told otherwise).
 Response JsonResponse(std::string body, unsigned status = 200);
+
+// A plain-text reply ("text/plain; charset=utf-8").
+Response TextResponse(unsigned status, std::string body);
+
+// Decodes %XX escapes (http/request.cc). With `plus_is_space` a '+' becomes
+// ' ', as in a query string (Go's url.QueryUnescape); in a path it stays '+'
+// (url.PathUnescape). A '%' not followed by two hex digits is
+// kInvalidArgument, which the server answers with 400.
+Result<std::string> PercentDecode(std::string_view in, bool plus_is_space);
+
+// Splits a raw query string ("a=1&b&tag=x&tag=y", without the '?') into
+// decoded (key, value) pairs, in order, appending to `out`. Empty segments
+// ("a=1&&b") are skipped, as Go's url.ParseQuery does.
+Status ParseQuery(std::string_view raw,
+                  std::vector<std::pair<std::string, std::string>>* out);
+
+// Fills req->path and req->query from req->target (origin-form
+// "/path?query"; an absolute-form "http://host/path?q" target is reduced to
+// its path as Go does). kInvalidArgument for bad escapes or a target that is
+// neither.
+Status ParseTarget(Request* req);
 
 }  // namespace sider::http

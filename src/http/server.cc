@@ -1,0 +1,422 @@
+#include "http/server.h"
+
+#include <array>
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/status.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <charconv>
+#include <optional>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
+
+#include "base/mutex.h"
+
+namespace sider::http {
+
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using boost::system::error_code;
+using Tcp = asio::ip::tcp;
+using Strand = asio::strand<asio::io_context::executor_type>;
+using Socket = asio::basic_stream_socket<Tcp, Strand>;
+using Acceptor = asio::basic_socket_acceptor<Tcp, Strand>;
+
+namespace {
+class Connection;
+}  // namespace
+
+struct Server::Shared {
+  Shared(asio::io_context& io, Options o, const Router& r,
+         std::function<void(Response&)> d)
+      : options(std::move(o)),
+        router(r),
+        decorate(std::move(d)),
+        acceptor(asio::make_strand(io)),
+        accept_retry(acceptor.get_executor()) {}
+
+  const Options options;
+  const Router& router;
+  const std::function<void(Response&)> decorate;
+  // Touched only on the acceptor's strand once Start() has returned.
+  Acceptor acceptor;
+  asio::steady_timer accept_retry;
+
+  Mutex mu;
+  bool stopped SIDER_GUARDED_BY(mu) = false;
+  std::unordered_map<Connection*, std::weak_ptr<Connection>> live
+      SIDER_GUARDED_BY(mu);
+};
+
+namespace {
+
+Method ToMethod(bhttp::verb v) {
+  switch (v) {
+    case bhttp::verb::get: return Method::kGet;
+    case bhttp::verb::put: return Method::kPut;
+    case bhttp::verb::post: return Method::kPost;
+    case bhttp::verb::delete_: return Method::kDelete;
+    case bhttp::verb::head: return Method::kHead;
+    default: return Method::kOther;
+  }
+}
+
+// Appends `s` with CR and LF replaced, so a handler's header value can never
+// split the response (header injection).
+void AppendHeaderText(std::string* out, std::string_view s) {
+  for (char c : s) out->push_back(c == '\r' || c == '\n' ? ' ' : c);
+}
+
+void AppendNumber(std::string* out, uint64_t n) {
+  char buf[24];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), n);
+  out->append(buf, end);
+}
+
+bool HasNoBody(unsigned status) {
+  return (status >= 100 && status < 200) || status == 204 || status == 304;
+}
+
+constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+
+class Connection : public std::enable_shared_from_this<Connection> {
+ public:
+  Connection(Socket socket, std::shared_ptr<Server::Shared> shared)
+      : socket_(std::move(socket)),
+        shared_(std::move(shared)),
+        buffer_(shared_->options.max_header_bytes + 16 * 1024) {}
+
+  ~Connection() {
+    WriterLock lock(&shared_->mu);
+    shared_->live.erase(this);
+  }
+
+  Strand socket_executor() { return socket_.get_executor(); }
+
+  // Runs on the strand.
+  void Start() { ReadHeader(); }
+
+  // Runs on the strand. Cancels whatever is pending; a handler's later
+  // answer is then dropped.
+  void Close() {
+    closed_ = true;
+    error_code ignored;
+    socket_.shutdown(Tcp::socket::shutdown_both, ignored);
+    socket_.close(ignored);
+  }
+
+  // Called through the Responder, from any thread.
+  void Answer(uint64_t seq, Response r) {
+    asio::dispatch(socket_.get_executor(),
+                   [self = shared_from_this(), seq, r = std::move(r)]() mutable {
+                     self->Respond(seq, std::move(r));
+                   });
+  }
+
+ private:
+  void ReadHeader() {
+    parser_.emplace();
+    parser_->header_limit(static_cast<uint32_t>(
+        std::min<size_t>(shared_->options.max_header_bytes, UINT32_MAX)));
+    parser_->body_limit(shared_->options.max_body_bytes);
+    bhttp::async_read_header(
+        socket_, buffer_, *parser_,
+        [self = shared_from_this()](error_code ec, size_t) {
+          self->OnHeader(ec);
+        });
+  }
+
+  void OnHeader(error_code ec) {
+    if (ec) return OnReadError(ec);
+    if (parser_->is_done()) return HandleRequest();
+    // curl and the Go client wait for "100 Continue" before a large body;
+    // Go's server sends it when the handler reads the body, we do it here.
+    auto expect = parser_->get().find(bhttp::field::expect);
+    if (expect != parser_->get().end() &&
+        beast::iequals(expect->value(), "100-continue")) {
+      asio::async_write(socket_, asio::buffer(kContinue),
+                        [self = shared_from_this()](error_code ec, size_t) {
+                          if (ec) return self->Close();
+                          self->ReadBody();
+                        });
+      return;
+    }
+    ReadBody();
+  }
+
+  void ReadBody() {
+    bhttp::async_read(socket_, buffer_, *parser_,
+                      [self = shared_from_this()](error_code ec, size_t) {
+                        if (ec) return self->OnReadError(ec);
+                        self->HandleRequest();
+                      });
+  }
+
+  void OnReadError(error_code ec) {
+    if (ec == bhttp::error::body_limit) {
+      return Reject(413, "Request body too large\n");
+    }
+    if (ec == bhttp::error::header_limit ||
+        ec == bhttp::error::buffer_overflow) {
+      return Reject(431, "Request header fields too large\n");
+    }
+    if (ec.category() == bhttp::make_error_code(bhttp::error::bad_target)
+                             .category() &&
+        ec != bhttp::error::end_of_stream &&
+        ec != bhttp::error::partial_message) {
+      return Reject(400, "Bad Request: " + ec.message() + "\n");
+    }
+    // EOF between requests, a reset, or Stop(): nothing to answer.
+    Close();
+  }
+
+  void HandleRequest() {
+    auto& msg = parser_->get();
+    Request req;
+    req.method = ToMethod(msg.method());
+    req.target.assign(msg.target().data(), msg.target().size());
+    if (Status s = ParseTarget(&req); !s.ok()) {
+      return Reject(400, "Bad Request: " + s.message() + "\n");
+    }
+    req.headers.reserve(8);
+    for (const auto& f : msg) {
+      req.headers.emplace_back(std::string(f.name_string()),
+                               std::string(f.value()));
+    }
+    req.body = std::move(msg.body());
+    keep_alive_ = msg.keep_alive();
+    http10_ = msg.version() < 11;
+    head_ = req.method == Method::kHead;
+    awaiting_ = true;
+    const uint64_t seq = ++seq_;
+    try {
+      shared_->router.Dispatch(
+          std::move(req), [self = shared_from_this(), seq](Response r) {
+            self->Answer(seq, std::move(r));
+          });
+    } catch (const std::exception& e) {
+      // Handlers throw nothing by contract; a library call that leaked an
+      // exception still gets a 500 rather than a dead io thread.
+      Respond(seq, TextResponse(500, std::string("internal error: ") +
+                                         e.what() + "\n"));
+    }
+  }
+
+  // Answers the server itself and closes after the write.
+  void Reject(unsigned status, std::string text) {
+    keep_alive_ = false;
+    head_ = false;
+    awaiting_ = true;
+    Respond(++seq_, TextResponse(status, std::move(text)));
+  }
+
+  // Runs on the strand.
+  void Respond(uint64_t seq, Response r) {
+    if (!awaiting_ || seq != seq_) return;  // A second answer: ignored.
+    awaiting_ = false;
+    if (closed_) return;
+    if (shared_->decorate) shared_->decorate(r);
+    Serialize(r);
+    std::array<asio::const_buffer, 2> buffers{asio::buffer(head_buf_),
+                                              asio::buffer(body_buf_)};
+    asio::async_write(socket_, buffers,
+                      [self = shared_from_this()](error_code ec, size_t) {
+                        self->OnWrite(ec);
+                      });
+  }
+
+  void Serialize(Response& r) {
+    head_buf_.clear();
+    head_buf_.append("HTTP/1.1 ");
+    AppendNumber(&head_buf_, r.status);
+    head_buf_.push_back(' ');
+    const auto reason =
+        bhttp::obsolete_reason(static_cast<bhttp::status>(r.status));
+    head_buf_.append(reason.data(), reason.size());
+    head_buf_.append("\r\n");
+    const bool no_body = HasNoBody(r.status);
+    if (!no_body) {
+      if (!r.content_type.empty()) {
+        head_buf_.append("Content-Type: ");
+        AppendHeaderText(&head_buf_, r.content_type);
+        head_buf_.append("\r\n");
+      }
+      head_buf_.append("Content-Length: ");
+      AppendNumber(&head_buf_, r.body.size());
+      head_buf_.append("\r\n");
+    }
+    for (const auto& [name, value] : r.headers) {
+      AppendHeaderText(&head_buf_, name);
+      head_buf_.append(": ");
+      AppendHeaderText(&head_buf_, value);
+      head_buf_.append("\r\n");
+    }
+    if (!keep_alive_) {
+      head_buf_.append("Connection: close\r\n");
+    } else if (http10_) {
+      head_buf_.append("Connection: keep-alive\r\n");
+    }
+    head_buf_.append("\r\n");
+    if (no_body || head_) {
+      body_buf_.clear();
+    } else {
+      body_buf_ = std::move(r.body);
+    }
+  }
+
+  void OnWrite(error_code ec) {
+    if (ec) return Close();  // The client went away; nothing to tell it.
+    if (body_buf_.capacity() > 64 * 1024) std::string().swap(body_buf_);
+    if (!keep_alive_) return LingerClose();
+    ReadHeader();
+  }
+
+  // Closing a socket with unread input makes the kernel send RST, which can
+  // destroy a 413 before the client reads it. So: send FIN, discard what
+  // the client still sends (bounded), then close; a timer bounds the wait.
+  void LingerClose() {
+    error_code ignored;
+    socket_.shutdown(Tcp::socket::shutdown_send, ignored);
+    if (parser_ && parser_->is_done()) return Close();  // Nothing unread.
+    linger_timer_.emplace(socket_.get_executor(), std::chrono::seconds(2));
+    linger_timer_->async_wait([self = shared_from_this()](error_code ec) {
+      if (!ec) self->Close();
+    });
+    Drain(0);
+  }
+
+  void Drain(size_t total) {
+    constexpr size_t kMaxDrain = 4 << 20;
+    if (total > kMaxDrain) return Close();
+    buffer_.consume(buffer_.size());  // Whatever is unread is discarded.
+    socket_.async_read_some(
+        buffer_.prepare(16 * 1024),
+        [self = shared_from_this(), total](error_code ec, size_t n) {
+          if (ec) {
+            if (self->linger_timer_) self->linger_timer_->cancel();
+            return self->Close();
+          }
+          self->Drain(total + n);
+        });
+  }
+
+  Socket socket_;
+  const std::shared_ptr<Server::Shared> shared_;
+  beast::flat_buffer buffer_;
+  std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+  std::optional<asio::steady_timer> linger_timer_;
+  std::string head_buf_;  // Reused: the response header being written.
+  std::string body_buf_;  // The response body being written.
+  uint64_t seq_ = 0;      // The number of the request being answered.
+  bool awaiting_ = false;  // A Respond() for seq_ is expected.
+  bool closed_ = false;
+  bool keep_alive_ = true;
+  bool http10_ = false;
+  bool head_ = false;
+};
+
+void Accept(const std::shared_ptr<Server::Shared>& shared);
+
+void OnAccept(const std::shared_ptr<Server::Shared>& shared, error_code ec,
+              Socket socket) {
+  if (ec == asio::error::operation_aborted) return;
+  if (ec) {
+    // EMFILE and friends: back off instead of spinning, as Go's server does.
+    shared->accept_retry.expires_after(std::chrono::milliseconds(100));
+    shared->accept_retry.async_wait([shared](error_code ec) {
+      if (!ec) Accept(shared);
+    });
+    return;
+  }
+  error_code ignored;
+  socket.set_option(Tcp::no_delay(true), ignored);
+  auto conn = std::make_shared<Connection>(std::move(socket), shared);
+  {
+    WriterLock lock(&shared->mu);
+    if (shared->stopped) return;  // ~Connection closes the socket.
+    shared->live.emplace(conn.get(), conn);
+  }
+  // The socket's executor is the connection's strand.
+  asio::dispatch(conn->socket_executor(), [conn] { conn->Start(); });
+  Accept(shared);
+}
+
+void Accept(const std::shared_ptr<Server::Shared>& shared) {
+  shared->acceptor.async_accept(
+      asio::make_strand(shared->acceptor.get_executor().get_inner_executor()),
+      [shared](error_code ec, Socket socket) {
+        OnAccept(shared, ec, std::move(socket));
+      });
+}
+
+}  // namespace
+
+Server::Server(asio::io_context& io, Options options, const Router& router,
+               std::function<void(Response&)> decorate)
+    : shared_(std::make_shared<Shared>(io, std::move(options), router,
+                                       std::move(decorate))) {}
+
+Server::~Server() { Stop(); }
+
+Status Server::Start() {
+  error_code ec;
+  const auto address = asio::ip::make_address(shared_->options.address, ec);
+  if (ec) {
+    return Status(Code::kInvalidArgument,
+                  "invalid listen address \"" + shared_->options.address +
+                      "\": " + ec.message());
+  }
+  const Tcp::endpoint endpoint(address, shared_->options.port);
+  Acceptor& acceptor = shared_->acceptor;
+  const std::string where =
+      shared_->options.address + ":" + std::to_string(shared_->options.port);
+  if (acceptor.open(endpoint.protocol(), ec); ec) {
+    return Status(Code::kUnavailable, "open " + where + ": " + ec.message());
+  }
+  // SO_REUSEADDR only lets us rebind over TIME_WAIT; a live listener still
+  // makes bind() fail with EADDRINUSE.
+  if (acceptor.set_option(asio::socket_base::reuse_address(true), ec); ec) {
+    return Status(Code::kUnavailable, "listen " + where + ": " + ec.message());
+  }
+  if (acceptor.bind(endpoint, ec); ec) {
+    Status s(Code::kUnavailable, "bind " + where + ": " + ec.message());
+    acceptor.close(ec);
+    return s;
+  }
+  if (acceptor.listen(asio::socket_base::max_listen_connections, ec); ec) {
+    Status s(Code::kUnavailable, "listen " + where + ": " + ec.message());
+    acceptor.close(ec);
+    return s;
+  }
+  port_ = acceptor.local_endpoint(ec).port();
+  asio::post(acceptor.get_executor(), [shared = shared_] { Accept(shared); });
+  return Status::Ok();
+}
+
+void Server::Stop() {
+  std::vector<std::shared_ptr<Connection>> open;
+  {
+    WriterLock lock(&shared_->mu);
+    if (shared_->stopped) return;
+    shared_->stopped = true;
+    for (auto& [ptr, weak] : shared_->live) {
+      if (auto conn = weak.lock()) open.push_back(std::move(conn));
+    }
+  }
+  asio::post(shared_->acceptor.get_executor(), [shared = shared_] {
+    error_code ignored;
+    shared->acceptor.close(ignored);
+    shared->accept_retry.cancel();
+  });
+  for (auto& conn : open) {
+    asio::post(conn->socket_executor(), [conn] { conn->Close(); });
+  }
+}
+
+}  // namespace sider::http
