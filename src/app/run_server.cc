@@ -1,0 +1,207 @@
+// The composition root: builds store -> fsm -> consensus -> server -> http
+// for one server process and runs it until SIGINT/SIGTERM.
+#include <signal.h>
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <boost/asio/signal_set.hpp>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <thread>
+#include <vector>
+
+#include "app/options.h"
+#include "app/version.h"
+#include "base/asio.h"
+#include "base/clock.h"
+#include "consensus/raft_node.h"
+#include "fsm/fsm.h"
+#include "http/api.h"
+#include "http/router.h"
+#include "http/server.h"
+#include "server/agent_service.h"
+#include "server/catalog_writer.h"
+#include "server/cluster_info.h"
+#include "server/health_manager.h"
+#include "store/catalog_store.h"
+
+namespace sider::app {
+namespace {
+
+struct HostPort {
+  std::string host;
+  uint16_t port = 0;
+};
+
+Result<HostPort> ParseHostPort(const std::string& s, const char* what) {
+  const auto colon = s.rfind(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == s.size()) {
+    return Status(Code::kInvalidArgument,
+                  std::string(what) + ": want HOST:PORT, got \"" + s + "\"");
+  }
+  HostPort hp;
+  hp.host = s.substr(0, colon);
+  try {
+    const int port = std::stoi(s.substr(colon + 1));
+    if (port < 1 || port > 65535) throw std::out_of_range("port");
+    hp.port = static_cast<uint16_t>(port);
+  } catch (const std::exception&) {
+    return Status(Code::kInvalidArgument,
+                  std::string(what) + ": bad port in \"" + s + "\"");
+  }
+  return hp;
+}
+
+std::string NewUuid() {
+  std::random_device rd;
+  std::uniform_int_distribution<int> hex(0, 15);
+  std::string out = "xxxxxxxx-xxxx-4xxx-yxxx-xxxxxxxxxxxx";
+  for (char& c : out) {
+    if (c == 'x' || c == 'y') {
+      int v = hex(rd);
+      if (c == 'y') v = (v & 0x3) | 0x8;
+      c = "0123456789abcdef"[v];
+    }
+  }
+  return out;
+}
+
+// The node ID is generated once and kept in the data dir, like Consul's
+// node-id file, so it survives restarts.
+Result<std::string> LoadOrCreateNodeId(const std::filesystem::path& dir) {
+  const auto path = dir / "node-id";
+  std::ifstream in(path);
+  std::string id;
+  if (in && std::getline(in, id) && !id.empty()) return id;
+  id = NewUuid();
+  std::ofstream out(path, std::ios::trunc);
+  out << id << "\n";
+  if (!out) {
+    return Status(Code::kInternal, "cannot write " + path.string());
+  }
+  return id;
+}
+
+std::string HostName() {
+  char buf[256] = {};
+  if (gethostname(buf, sizeof(buf) - 1) != 0 || buf[0] == '\0') return "sider";
+  return buf;
+}
+
+}  // namespace
+
+int RunServer(const ServerOptions& options) {
+  signal(SIGPIPE, SIG_IGN);
+  spdlog::set_level(spdlog::level::from_str(options.log_level));
+  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e%z [%l] %v");
+
+  auto http_addr = ParseHostPort(options.http_addr, "--http-addr");
+  auto raft_addr = ParseHostPort(options.raft_addr, "--raft-addr");
+  for (const Status& s : {http_addr.status(), raft_addr.status()}) {
+    if (!s.ok()) {
+      spdlog::error("{}", s.message());
+      return 2;
+    }
+  }
+  std::error_code ec;
+  std::filesystem::create_directories(options.data_dir, ec);
+  if (ec) {
+    spdlog::error("cannot create data dir {}: {}", options.data_dir,
+                  ec.message());
+    return 1;
+  }
+  auto node_id = LoadOrCreateNodeId(options.data_dir);
+  if (!node_id.ok()) {
+    spdlog::error("{}", node_id.status().message());
+    return 1;
+  }
+
+  server::NodeIdentity self;
+  self.name = options.node_name.empty() ? HostName() : options.node_name;
+  self.id = *node_id;
+  self.address = http_addr->host;
+  self.datacenter = options.datacenter;
+  self.raft_address = options.raft_addr;
+  self.http_port = http_addr->port;
+  self.version = kVersion;
+
+  store::CatalogStore catalog;
+  fsm::Fsm fsm(catalog);
+  consensus::RaftNode::Options raft_options;
+  raft_options.node_name = self.name;
+  raft_options.address = options.raft_addr;
+  raft_options.data_dir =
+      (std::filesystem::path(options.data_dir) / "raft").string();
+  raft_options.bootstrap = options.bootstrap;
+  consensus::RaftNode raft(raft_options, &fsm);
+  if (Status s = raft.Start(); !s.ok()) {
+    spdlog::error("raft: {}", s.message());
+    return 1;
+  }
+
+  const unsigned threads = options.io_threads
+                               ? options.io_threads
+                               : std::max(2u, std::thread::hardware_concurrency());
+  asio::io_context io(static_cast<int>(threads));
+  SystemClock clock;
+  server::ClusterInfo cluster(raft);
+  server::HealthManager health(self, io, clock, catalog, raft);
+  server::AgentService agent(self, io.get_executor(), catalog, raft, health);
+
+  server::CatalogWriter catalog_writer(io.get_executor(), raft);
+
+  http::Router router;
+  http::RegisterApi(router,
+                    http::ApiDeps{agent, catalog_writer, catalog, cluster,
+                                  clock, io.get_executor(), self});
+  http::Server::Options http_options;
+  http_options.address = http_addr->host;
+  http_options.port = http_addr->port;
+  http::Server http_server(io, http_options, router,
+                           [&cluster](http::Response& r) {
+                             http::AddClusterHeaders(cluster, r);
+                           });
+  if (Status s = http_server.Start(); !s.ok()) {
+    spdlog::error("http: {}", s.message());
+    raft.Stop();
+    return 1;
+  }
+
+  health.Start();
+  raft.OnLeadershipChange(io.get_executor(), [&agent](bool leader) {
+    if (!leader) return;
+    agent.EnsureSelfRegistered([](Status s) {
+      if (!s.ok()) spdlog::warn("registering this node: {}", s.message());
+    });
+  });
+
+  asio::signal_set signals(io, SIGINT, SIGTERM);
+  signals.async_wait([&](const boost::system::error_code& e, int sig) {
+    if (e) return;
+    spdlog::info("signal {}: shutting down", sig);
+    http_server.Stop();
+    health.Stop();
+    io.stop();
+  });
+
+  spdlog::info("sider {} node {} ({}) http {} raft {} data {}", kVersion,
+               self.name, self.id, options.http_addr, options.raft_addr,
+               options.data_dir);
+  {
+    std::vector<std::jthread> pool;
+    for (unsigned i = 1; i < threads; ++i) {
+      pool.emplace_back([&io, i] {
+        pthread_setname_np(pthread_self(),
+                           ("io-" + std::to_string(i)).c_str());
+        io.run();
+      });
+    }
+    io.run();
+  }  // Joins the pool.
+  raft.Stop();
+  spdlog::info("stopped");
+  return 0;
+}
+
+}  // namespace sider::app

@@ -1,0 +1,50 @@
+// RegisterApi: installs every /v1 endpoint on a Router. Each resource has
+// its own handler file under http/handlers/ (status, agent, catalog,
+// health); they share ApiDeps and the read path in http/read.h.
+//
+// Threading: RegisterApi runs once before the server starts; handlers run
+// on io threads. ApiDeps' references must outlive the server.
+#pragma once
+
+#include "base/asio.h"
+#include "base/clock.h"
+#include "http/http.h"
+#include "http/router.h"
+
+namespace sider::server {
+class AgentService;
+class CatalogWriter;
+class ClusterInfo;
+struct NodeIdentity;
+}  // namespace sider::server
+namespace sider::store {
+class CatalogStore;
+}
+
+namespace sider::http {
+
+struct ApiDeps {
+  server::AgentService& agent;
+  server::CatalogWriter& catalog_writer;
+  store::CatalogStore& catalog;
+  server::ClusterInfo& cluster;
+  Clock& clock;
+  asio::any_io_executor executor;
+  const server::NodeIdentity& self;
+};
+
+void RegisterApi(Router& router, const ApiDeps& deps);
+
+// Adds X-Consul-KnownLeader and X-Consul-LastContact (every reply carries
+// them; Consul sets them on query replies, and extra headers on the rest
+// harm no client).
+void AddClusterHeaders(const server::ClusterInfo& cluster, Response& r);
+
+namespace handlers {
+void RegisterStatus(Router& router, const ApiDeps& deps);
+void RegisterAgent(Router& router, const ApiDeps& deps);
+void RegisterCatalog(Router& router, const ApiDeps& deps);
+void RegisterHealth(Router& router, const ApiDeps& deps);
+}  // namespace handlers
+
+}  // namespace sider::http

@@ -1,0 +1,71 @@
+// The read path shared by every query endpoint: Consul's query parameters
+// (?index, ?wait, ?stale, ?consistent, ?ns), the blocking-query loop, and
+// X-Consul-Index on every reply.
+//
+// Consul's contract, matched: a request blocks only when index > 0; it is
+// answered as soon as the result's index is greater than the client's, or
+// when wait (default 5m, at most 10m, plus a random jitter of up to
+// wait/16 so that many clients do not return at once) runs out. The index
+// reported is never 0.
+//
+// Threading: ServeRead may be called on any io thread; `query` runs on io
+// threads (possibly several times) and must only read the store.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <utility>
+
+#include "base/status.h"
+#include "http/api.h"
+#include "http/http.h"
+#include "server/blocking_query.h"
+#include "store/indexed.h"
+#include "store/watch.h"
+
+namespace sider::http {
+
+struct ReadParams {
+  uint64_t index = 0;
+  std::chrono::nanoseconds wait{};  // Already clamped, jitter added.
+  bool stale = false;
+  bool consistent = false;
+  std::string ns{"default"};
+};
+
+Result<ReadParams> ParseReadParams(const Request& req);
+
+// The namespace a request names (?ns=, default "default").
+std::string RequestNamespace(const Request& req);
+
+void SetIndexHeader(Response& r, uint64_t index);
+
+// Runs `query`, blocking per `req`'s parameters, and answers with
+// encode(result) plus X-Consul-Index.
+template <typename T>
+void ServeRead(const ApiDeps& deps, const Request& req, Responder respond,
+               std::function<store::Indexed<T>(store::WatchSet*)> query,
+               std::function<Response(const T&)> encode) {
+  auto params = ParseReadParams(req);
+  if (!params.ok()) {
+    respond(ErrorResponse(params.status()));
+    return;
+  }
+  auto finish = [respond = std::move(respond),
+                 encode = std::move(encode)](store::Indexed<T> result) {
+    Response r = encode(result.value);
+    SetIndexHeader(r, result.index);
+    respond(std::move(r));
+  };
+  if (params->index == 0) {
+    finish(query(nullptr));
+    return;
+  }
+  server::BlockingQuery<T>::Start(deps.executor, deps.clock, params->index,
+                                  deps.clock.Now() + params->wait,
+                                  std::move(query), std::move(finish));
+}
+
+}  // namespace sider::http

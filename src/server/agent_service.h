@@ -1,0 +1,85 @@
+// AgentService: the agent endpoints' logic for services and checks
+// registered through this node (Consul's /v1/agent/...): registration,
+// deregistration, TTL updates, maintenance mode. Every change is a command
+// proposed to Raft; the callback runs once it is committed and applied.
+//
+// TTL passes are the hot path: a pass that changes neither status nor
+// output is answered from leader memory (TtlTracker) without a log entry.
+//
+// Threading: all methods may be called from any io thread; callbacks run
+// on the io executor given at construction.
+// Errors: kNotFound for an unknown service/check id, kInvalidArgument for
+// a bad request, kUnavailable with no leader, kOutcomeUnknown when the
+// leader was lost mid-write.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "base/asio.h"
+#include "base/status.h"
+#include "server/node_identity.h"
+#include "structs/catalog.h"
+
+namespace sider::consensus {
+class RaftNode;
+}
+namespace sider::store {
+class CatalogStore;
+}
+
+namespace sider::server {
+
+class HealthManager;
+
+class AgentService {
+ public:
+  using Done = std::function<void(Status)>;
+
+  AgentService(const NodeIdentity& self, asio::any_io_executor executor,
+               store::CatalogStore& store, consensus::RaftNode& raft,
+               HealthManager& health);
+
+  // PUT /v1/agent/service/register. `service.node` and the checks' node,
+  // service id and name are filled in here.
+  void RegisterService(structs::Service service,
+                       std::vector<structs::Check> checks, Done done);
+  // PUT /v1/agent/service/deregister/:id
+  void DeregisterService(const std::string& ns, const std::string& service_id,
+                         Done done);
+  // PUT /v1/agent/check/register
+  void RegisterCheck(structs::Check check, Done done);
+  // PUT /v1/agent/check/deregister/:id
+  void DeregisterCheck(const std::string& check_id, Done done);
+  // pass/warn/fail/update on a TTL check.
+  void UpdateTtl(const std::string& check_id, structs::HealthStatus status,
+                 std::string output, Done done);
+  // PUT /v1/agent/service/maintenance/:id
+  void ServiceMaintenance(const std::string& ns, const std::string& service_id,
+                          bool enable, std::string reason, Done done);
+  // PUT /v1/agent/maintenance
+  void NodeMaintenance(bool enable, std::string reason, Done done);
+  // Sider extension: PUT /v1/agent/service/enable/:id?enable=
+  void SetServiceEnabled(const std::string& ns, const std::string& service_id,
+                         bool enabled, Done done);
+
+  // Registers this node itself (with Consul's "serfHealth" check) unless it
+  // is already there unchanged. Called by the leader after its barrier.
+  void EnsureSelfRegistered(Done done);
+
+  const NodeIdentity& self() const { return self_; }
+
+ private:
+  void Propose(std::string command, Done done);
+  structs::Node SelfNode() const;
+
+  const NodeIdentity self_;
+  const asio::any_io_executor executor_;
+  store::CatalogStore& store_;
+  consensus::RaftNode& raft_;
+  HealthManager& health_;
+};
+
+}  // namespace sider::server

@@ -1,0 +1,239 @@
+#include "server/health_manager.h"
+
+#include <spdlog/spdlog.h>
+
+#include <utility>
+
+#include "consensus/raft_node.h"
+#include "fsm/commands.h"
+#include "store/catalog_store.h"
+
+namespace sider::server {
+namespace {
+
+using structs::Check;
+using structs::CheckType;
+using structs::HealthStatus;
+
+bool IsProbe(CheckType t) {
+  return t == CheckType::kHttp || t == CheckType::kTcp || t == CheckType::kCmd;
+}
+
+}  // namespace
+
+HealthManager::HealthManager(const NodeIdentity& self, asio::io_context& io,
+                             Clock& clock, store::CatalogStore& store,
+                             consensus::RaftNode& raft)
+    : self_(self),
+      io_(io),
+      clock_(clock),
+      store_(store),
+      raft_(raft),
+      ttl_(clock, io.get_executor(),
+           [this](const std::string& node, const std::string& check_id) {
+             OnTtlExpired(node, check_id);
+           }),
+      runner_(io, clock,
+              [this](agent::CheckResult r) { OnProbeResult(std::move(r)); }) {
+  ttl_.Pause();  // Expiry is a leader duty; resumed after the barrier.
+}
+
+HealthManager::~HealthManager() { Stop(); }
+
+void HealthManager::Start() {
+  for (const Check& c : store_.ChecksOnNode(self_.name)) {
+    if (IsProbe(c.type)) runner_.Upsert(c);
+  }
+  raft_.OnLeadershipChange(io_.get_executor(),
+                           [this](bool leader) { OnLeadership(leader); });
+}
+
+void HealthManager::Stop() {
+  {
+    WriterLock lock(&mu_);
+    if (stopped_) return;
+    stopped_ = true;
+    leader_ = false;
+    reap_alarm_.reset();
+  }
+  ttl_.Pause();
+  runner_.Stop();
+}
+
+void HealthManager::OnLeadership(bool leader) {
+  {
+    WriterLock lock(&mu_);
+    if (stopped_) return;
+    leader_ = leader;
+    critical_since_.clear();  // A new leader starts every clock afresh.
+    reap_alarm_.reset();
+  }
+  if (!leader) {
+    ttl_.Pause();
+    spdlog::info("leadership lost: TTL expiry and reaping stopped");
+    return;
+  }
+  // Every TTL in the catalog gets a full period from now.
+  for (const Check& c : store_.AllChecks()) {
+    if (c.type == CheckType::kTtl && c.definition.ttl_ns > 0) {
+      ttl_.Track(c.node, c.check_id,
+                 std::chrono::nanoseconds(c.definition.ttl_ns),
+                 c.status == HealthStatus::kCritical);
+    }
+  }
+  ttl_.ResetAll();
+  ttl_.Resume();
+  ScheduleReap();
+  spdlog::info("leader ready: tracking TTLs and reaping critical services");
+}
+
+void HealthManager::ChecksRegistered(const std::vector<Check>& checks) {
+  for (const Check& c : checks) {
+    if (c.type == CheckType::kTtl && c.definition.ttl_ns > 0) {
+      ttl_.Track(c.node, c.check_id,
+                 std::chrono::nanoseconds(c.definition.ttl_ns),
+                 c.status == HealthStatus::kCritical);
+    } else if (IsProbe(c.type) && c.node == self_.name) {
+      runner_.Upsert(c);
+    }
+  }
+}
+
+void HealthManager::ChecksRemoved(const std::string& node,
+                                  const std::vector<std::string>& check_ids) {
+  for (const std::string& id : check_ids) {
+    ttl_.Untrack(node, id);
+    if (node == self_.name) runner_.Remove(id);
+  }
+  WriterLock lock(&mu_);
+  for (const std::string& id : check_ids) {
+    critical_since_.erase({node, id});
+    last_output_write_.erase(id);
+  }
+}
+
+bool HealthManager::TtlUpdate(const Check& current, HealthStatus status,
+                              const std::string& output) {
+  // Consul resets the TTL on every update, whatever its status.
+  agent::TtlTracker::PassResult r = ttl_.Pass(current.node, current.check_id);
+  if (r == agent::TtlTracker::PassResult::kNotTracked && current.definition.ttl_ns > 0) {
+    ttl_.Track(current.node, current.check_id,
+               std::chrono::nanoseconds(current.definition.ttl_ns));
+    return true;  // Not known to this leader yet: write what we were told.
+  }
+  if (r == agent::TtlTracker::PassResult::kRevived || current.status != status) {
+    WriterLock lock(&mu_);
+    last_output_write_[current.check_id] = clock_.Now();
+    return true;
+  }
+  if (current.output == output) return false;
+  // Output-only changes are written at most every kOutputWriteInterval.
+  WriterLock lock(&mu_);
+  auto& last = last_output_write_[current.check_id];
+  const auto now = clock_.Now();
+  if (now - last < kOutputWriteInterval) return false;
+  last = now;
+  return true;
+}
+
+void HealthManager::OnTtlExpired(const std::string& node,
+                                 const std::string& check_id) {
+  auto check = store_.GetCheck(node, check_id);
+  if (!check) {
+    ttl_.Untrack(node, check_id);
+    return;
+  }
+  if (check->status == HealthStatus::kCritical) return;
+  ProposeStatus(node, check_id, HealthStatus::kCritical, "TTL expired");
+}
+
+void HealthManager::OnProbeResult(agent::CheckResult result) {
+  auto check = store_.GetCheck(self_.name, result.check_id);
+  if (!check) {  // Deregistered behind our back (catalog API, reaper).
+    asio::post(io_, [this, id = result.check_id] { runner_.Remove(id); });
+    return;
+  }
+  if (check->status == result.status && check->output == result.output) return;
+  {
+    WriterLock lock(&mu_);
+    if (stopped_) return;
+    auto& last = last_output_write_[result.check_id];
+    const auto now = clock_.Now();
+    if (check->status == result.status && now - last < kOutputWriteInterval) {
+      return;
+    }
+    last = now;
+  }
+  ProposeStatus(self_.name, result.check_id, result.status,
+                std::move(result.output));
+}
+
+void HealthManager::ProposeStatus(const std::string& node,
+                                  const std::string& check_id,
+                                  HealthStatus status, std::string output) {
+  structs::UpdateCheckCommand cmd;
+  cmd.node = node;
+  cmd.check_id = check_id;
+  cmd.status = status;
+  cmd.output = std::move(output);
+  raft_.Propose(fsm::EncodeUpdateCheck(cmd), io_.get_executor(),
+                [check_id](fsm::ApplyResult r) {
+                  if (!r.status.ok()) {
+                    spdlog::warn("check {}: status update failed: {}",
+                                 check_id, r.status.message());
+                  }
+                });
+}
+
+void HealthManager::ScheduleReap() {
+  WriterLock lock(&mu_);
+  if (!leader_ || stopped_) return;
+  reap_alarm_ = clock_.SetAlarm(clock_.Now() + kReapInterval,
+                                io_.get_executor(), [this] { Reap(); });
+}
+
+// DeregisterCriticalServiceAfter: the leader remembers since when it has
+// seen each such check critical, and deregisters the service once that is
+// longer than the check's setting.
+void HealthManager::Reap() {
+  std::vector<std::pair<std::string, std::string>> doomed;  // node, service
+  {
+    const auto now = clock_.Now();
+    auto checks = store_.AllChecks();
+    WriterLock lock(&mu_);
+    if (!leader_ || stopped_) return;
+    std::map<std::pair<std::string, std::string>, Clock::TimePoint> next;
+    for (const Check& c : checks) {
+      if (c.definition.deregister_critical_after_ns <= 0 ||
+          c.service_id.empty() || c.status != HealthStatus::kCritical) {
+        continue;
+      }
+      auto key = std::make_pair(c.node, c.check_id);
+      auto it = critical_since_.find(key);
+      const auto since = it == critical_since_.end() ? now : it->second;
+      next.emplace(key, since);
+      if (now - since >=
+          std::chrono::nanoseconds(c.definition.deregister_critical_after_ns)) {
+        doomed.emplace_back(c.node, c.service_id);
+      }
+    }
+    critical_since_ = std::move(next);
+  }
+  for (auto& [node, service_id] : doomed) {
+    spdlog::info("deregistering service {} on {}: critical for too long",
+                 service_id, node);
+    structs::DeregisterCommand cmd;
+    cmd.node = node;
+    cmd.service_id = service_id;
+    raft_.Propose(fsm::EncodeDeregister(cmd), io_.get_executor(),
+                  [service_id](fsm::ApplyResult r) {
+                    if (!r.status.ok()) {
+                      spdlog::warn("reaping {} failed: {}", service_id,
+                                   r.status.message());
+                    }
+                  });
+  }
+  ScheduleReap();
+}
+
+}  // namespace sider::server
