@@ -18,6 +18,7 @@
 #include "consensus/raft_node.h"
 #include "fsm/fsm.h"
 #include "http/api.h"
+#include "http/read.h"
 #include "http/router.h"
 #include "http/server.h"
 #include "server/agent_service.h"
@@ -159,8 +160,9 @@ int RunServer(const ServerOptions& options) {
   http_options.address = http_addr->host;
   http_options.port = http_addr->port;
   http::Server http_server(io, http_options, router,
-                           [&cluster](http::Response& r) {
+                           [&cluster, &catalog](http::Response& r) {
                              http::AddClusterHeaders(cluster, r);
+                             http::EnsureIndexHeader(r, catalog.MaxIndex());
                            });
   if (Status s = http_server.Start(); !s.ok()) {
     spdlog::error("http: {}", s.message());

@@ -45,6 +45,13 @@ void SetIndexHeader(Response& r, uint64_t index) {
   r.SetHeader("X-Consul-Index", std::to_string(index == 0 ? 1 : index));
 }
 
+void EnsureIndexHeader(Response& r, uint64_t index) {
+  for (const auto& [name, value] : r.headers) {
+    if (name == "X-Consul-Index") return;
+  }
+  SetIndexHeader(r, index);
+}
+
 void AddClusterHeaders(const server::ClusterInfo& cluster, Response& r) {
   r.SetHeader("X-Consul-KnownLeader", cluster.KnownLeader() ? "true" : "false");
   r.SetHeader("X-Consul-LastContact", std::to_string(cluster.LastContactMs()));

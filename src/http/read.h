@@ -41,6 +41,9 @@ Result<ReadParams> ParseReadParams(const Request& req);
 std::string RequestNamespace(const Request& req);
 
 void SetIndexHeader(Response& r, uint64_t index);
+// Sets X-Consul-Index to `index` unless the reply already has one: every
+// reply, 404s from the router included, carries an index.
+void EnsureIndexHeader(Response& r, uint64_t index);
 
 // Runs `query`, blocking per `req`'s parameters, and answers with
 // encode(result) plus X-Consul-Index.

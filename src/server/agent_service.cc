@@ -103,7 +103,7 @@ void AgentService::RegisterCheck(Check check, Done done) {
   if (!check.service_id.empty()) {
     auto svc = store_.GetService(self_.name, check.ns, check.service_id);
     if (!svc) {
-      done(Status(Code::kInvalidArgument,
+      done(Status(Code::kNotFound,
                   "ServiceID \"" + check.service_id + "\" does not exist"));
       return;
     }
