@@ -74,12 +74,3 @@ void RegisterStatus(Router& router, const ApiDeps& deps) {
 }
 
 }  // namespace sider::http::handlers
-
-namespace sider::http {
-void RegisterApi(Router& router, const ApiDeps& deps) {
-  handlers::RegisterStatus(router, deps);
-  handlers::RegisterAgent(router, deps);
-  handlers::RegisterCatalog(router, deps);
-  handlers::RegisterHealth(router, deps);
-}
-}  // namespace sider::http

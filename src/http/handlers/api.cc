@@ -1,0 +1,13 @@
+// RegisterApi: one line per resource's handler file.
+#include "http/api.h"
+
+namespace sider::http {
+
+void RegisterApi(Router& router, const ApiDeps& deps) {
+  handlers::RegisterStatus(router, deps);
+  handlers::RegisterAgent(router, deps);
+  handlers::RegisterCatalog(router, deps);
+  handlers::RegisterHealth(router, deps);
+}
+
+}  // namespace sider::http
