@@ -1,4 +1,5 @@
-// Raft log entry encoding for catalog commands. An entry is a protobuf
+// Raft log entry encoding for catalog, KV, session and txn commands, and
+// the encoding of a transaction's reply (ApplyResult::payload). An entry is a protobuf
 // Envelope {type, payload} (fsm/commands.proto); this header keeps the
 // generated protobuf headers out of its includers.
 //
@@ -14,6 +15,7 @@
 
 #include "base/status.h"
 #include "structs/catalog.h"
+#include "structs/kv.h"
 
 namespace sider::fsm {
 
@@ -24,15 +26,45 @@ enum class MessageType : uint32_t {
   kDeregister = 2,
   kUpdateCheck = 3,
   kSetServiceEnabled = 4,
-  // 5..15 reserved for the KV store (set, cas, delete, delete-tree, lock),
-  // 16..23 for sessions, 24 for transactions.
+  // 5..15: the KV store.
+  kKv = 5,                // structs::KvCommand (every /v1/kv write).
+  kKvReapTombstones = 6,  // Leader-driven tombstone GC (an up-to index).
+  // 7..15 reserved for the KV store.
+  // 16..23: sessions. (Renewal is leader memory, never a log entry.)
+  kSessionCreate = 16,
+  kSessionDestroy = 17,  // Also the leader's TTL expiry.
+  // 18..23 reserved for sessions.
+  kTxn = 24,
+  // 25 reserved: whole-state restore (a snapshot proposed as one entry).
 };
+
+// What each type's ApplyResult carries, on every replica alike:
+//  * kKv: status OK and payload "true" / "false" (Consul's PUT / DELETE
+//    reply), or a non-OK status (bad key, missing or invalid session,
+//    oversized value) and an empty payload;
+//  * kTxn: status OK and payload EncodeTxnResult(result) — results, or
+//    errors with OpIndex (render 409) — or a non-OK status for a
+//    malformed transaction (kTooLarge over 64 ops or 512 KiB values,
+//    kInvalidArgument for a bad key);
+//  * kSessionCreate: the store's Status; kSessionDestroy, and
+//    kKvReapTombstones: always OK. Payloads empty.
+// Keys given up by session invalidations are reported through
+// Fsm::SetReleasedLocksObserver, not the payload.
 
 std::string EncodeRegister(const structs::RegisterCommand& cmd);
 std::string EncodeDeregister(const structs::DeregisterCommand& cmd);
 std::string EncodeUpdateCheck(const structs::UpdateCheckCommand& cmd);
 std::string EncodeSetServiceEnabled(
     const structs::SetServiceEnabledCommand& cmd);
+std::string EncodeKv(const structs::KvCommand& cmd);
+std::string EncodeKvReapTombstones(uint64_t up_to_index);
+std::string EncodeSessionCreate(const structs::SessionCreateCommand& cmd);
+std::string EncodeSessionDestroy(const structs::SessionDestroyCommand& cmd);
+std::string EncodeTxn(const structs::TxnCommand& cmd);
+
+// The reply of a kTxn entry (ApplyResult::payload when status is OK).
+std::string EncodeTxnResult(const structs::TxnResult& result);
+Result<structs::TxnResult> DecodeTxnResult(std::string_view payload);
 
 // An entry split into its type (possibly one this build does not know) and
 // its still-encoded payload.
@@ -49,6 +81,13 @@ Result<structs::UpdateCheckCommand> DecodeUpdateCheckPayload(
     std::string_view p);
 Result<structs::SetServiceEnabledCommand> DecodeSetServiceEnabledPayload(
     std::string_view p);
+Result<structs::KvCommand> DecodeKvPayload(std::string_view p);
+Result<uint64_t> DecodeKvReapTombstonesPayload(std::string_view p);
+Result<structs::SessionCreateCommand> DecodeSessionCreatePayload(
+    std::string_view p);
+Result<structs::SessionDestroyCommand> DecodeSessionDestroyPayload(
+    std::string_view p);
+Result<structs::TxnCommand> DecodeTxnPayload(std::string_view p);
 
 // Whole-entry decoders: kDataLoss also if the entry is of another type.
 Result<structs::RegisterCommand> DecodeRegister(std::string_view entry);
@@ -56,5 +95,11 @@ Result<structs::DeregisterCommand> DecodeDeregister(std::string_view entry);
 Result<structs::UpdateCheckCommand> DecodeUpdateCheck(std::string_view entry);
 Result<structs::SetServiceEnabledCommand> DecodeSetServiceEnabled(
     std::string_view entry);
+Result<structs::KvCommand> DecodeKv(std::string_view entry);
+Result<structs::SessionCreateCommand> DecodeSessionCreate(
+    std::string_view entry);
+Result<structs::SessionDestroyCommand> DecodeSessionDestroy(
+    std::string_view entry);
+Result<structs::TxnCommand> DecodeTxn(std::string_view entry);
 
 }  // namespace sider::fsm

@@ -6,6 +6,10 @@
 // (the stores' readers may run concurrently on io threads).
 // Ownership: the stores are not owned and must outlive the Fsm.
 // Determinism: Apply depends only on (raft_index, entry) and store state.
+// A catalog write is followed, in the same Apply, by re-validating the
+// sessions of the node it touched (KvStore::InvalidateNodeSessions), so a
+// check turning critical or a deregistration releases or deletes the
+// sessions' keys on every replica at the same raft_index.
 // Errors: a command rejected by the store comes back in ApplyResult::status
 // (identically on every replica). An entry that cannot be decoded, or of a
 // type this build does not know, logs and aborts: skipping it would let
@@ -14,22 +18,37 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "fsm/commands.h"
 #include "fsm/state_machine.h"
 #include "store/catalog_store.h"
+#include "store/kv_store.h"
+#include "structs/kv.h"
 
 namespace sider::fsm {
 
-// The stores the FSM writes; not owned. The KV and session stores join here.
+// The stores the FSM writes; not owned.
 struct Stores {
   store::CatalogStore* catalog = nullptr;
+  store::KvStore* kv = nullptr;  // KV tree and sessions.
 };
+
+// Told, on the consensus thread right after an Apply, which keys that
+// entry's session invalidations gave up (never called with an empty list).
+// For the leader's lock-delay: it must only record, never block, and it
+// cannot affect the replicated state.
+using ReleasedLocksObserver = std::function<void(
+    uint64_t raft_index, const std::vector<structs::ReleasedLock>& released)>;
 
 class Fsm final : public StateMachine {
  public:
+  Fsm(store::CatalogStore& catalog, store::KvStore& kv);
+  // Transitional, catalog only (no KV entries may be applied): removed once
+  // app/ passes a KvStore.
   explicit Fsm(store::CatalogStore& catalog);
   explicit Fsm(Stores stores);  // REQUIRES: every pointer is non-null.
   Fsm(const Fsm&) = delete;
@@ -39,10 +58,24 @@ class Fsm final : public StateMachine {
   std::string Snapshot() override;
   Status Restore(std::string_view bytes) override;
 
+  // Set before the consensus thread starts applying (not synchronised).
+  void SetReleasedLocksObserver(ReleasedLocksObserver observer);
+
+  // A 64-bit FNV-1a hash of Snapshot(): equal on replicas that applied the
+  // same log. Exact on the consensus thread; from another thread the
+  // catalog and KV parts may be read either side of one Apply, so compare
+  // hashes only once the replicas' applied indexes are equal and quiet.
+  uint64_t StateHash();
+
  private:
-  ApplyResult Dispatch(uint64_t raft_index, const Entry& entry);
+  ApplyResult Dispatch(uint64_t raft_index, const Entry& entry,
+                       std::vector<structs::ReleasedLock>* released);
+  // Re-validates `node`'s sessions after a catalog write that touched it.
+  void AfterCatalogWrite(uint64_t raft_index, std::string_view node,
+                         std::vector<structs::ReleasedLock>* released);
 
   const Stores stores_;
+  ReleasedLocksObserver released_observer_;
 };
 
 }  // namespace sider::fsm

@@ -117,6 +117,7 @@ class CatalogStore {
                                              std::string_view service_id) const;
   std::optional<structs::Check> GetCheck(std::string_view node,
                                          std::string_view check_id) const;
+  bool HasNode(std::string_view node) const;
   // Every check (for rebuilding leader-side TTL and runner state).
   std::vector<structs::Check> AllChecks() const;
 

@@ -283,6 +283,11 @@ std::optional<structs::Check> CatalogStore::GetCheck(
   return c->second;
 }
 
+bool CatalogStore::HasNode(std::string_view node) const {
+  ReaderLock lock(&mu_);
+  return t_->nodes.find(node) != t_->nodes.end();
+}
+
 std::vector<structs::Check> CatalogStore::AllChecks() const {
   ReaderLock lock(&mu_);
   std::vector<structs::Check> out;
