@@ -146,7 +146,7 @@ int RunServer(const ServerOptions& options) {
                                : std::max(2u, std::thread::hardware_concurrency());
   asio::io_context io(static_cast<int>(threads));
   SystemClock clock;
-  server::ClusterInfo cluster(raft);
+  server::ClusterInfo cluster(raft, catalog, self, clock);
   server::HealthManager health(self, io, clock, catalog, raft);
   server::AgentService agent(self, io.get_executor(), catalog, raft, health);
 
