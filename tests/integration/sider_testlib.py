@@ -168,6 +168,8 @@ class SiderServer:
         self._log = None
         self.api = Api("127.0.0.1", self.http_port)
         self.starts = 0
+        # Extra command-line flags (e.g. ["--session-ttl-min", "1s"]).
+        self.extra_args = []
 
     # ---- lifecycle --------------------------------------------------------
 
@@ -175,7 +177,7 @@ class SiderServer:
         return [self.binary, "dev",
                 "--data-dir", self.data_dir,
                 "--http-addr", "127.0.0.1:%d" % self.http_port,
-                "--raft-addr", "127.0.0.1:%d" % self.raft_port]
+                "--raft-addr", "127.0.0.1:%d" % self.raft_port] + list(self.extra_args)
 
     def start(self, wait=True):
         assert self.proc is None, "already running"
@@ -406,3 +408,29 @@ def park_until(api, path, index, pred, wait="30s", overall=40.0, params=None):
 
 def dumps(obj):
     return json.dumps(obj).encode()
+
+
+# ---- coordination (KV, sessions) -----------------------------------------
+
+def create_session(api, expect=200, **body):
+    """PUT /v1/session/create with `body` (Consul field names); returns the ID."""
+    r = api.put("/v1/session/create", json=body)
+    assert r.status_code == expect, "session create %r -> %d %s" % (body, r.status_code, r.text)
+    return r.json()["ID"] if expect == 200 else r
+
+
+def kv_entry(api, key):
+    """The KV entry dict for `key`, or None when it is absent."""
+    r = api.get("/v1/kv/%s" % key)
+    if r.status_code == 404:
+        return None
+    assert r.status_code == 200, "GET kv %s -> %d %s" % (key, r.status_code, r.text)
+    return r.json()[0]
+
+
+def acquire(api, key, session, data=b"", **params):
+    """PUT ?acquire=; returns True/False as the server answered."""
+    params["acquire"] = session
+    r = api.put("/v1/kv/%s" % key, data=data, params=params)
+    assert r.status_code == 200, "acquire %s -> %d %s" % (key, r.status_code, r.text)
+    return r.json()
