@@ -1,11 +1,15 @@
-// main(): the `sider` command line. Subcommands: dev, server, version.
+// main(): the `sider` command line. Subcommands: dev, server, version,
+// members, operator raft list-peers|remove-peer|transfer-leader.
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
 #include <string>
+#include <tuple>
 
 #include "app/options.h"
 #include "app/version.h"
+#include "base/duration.h"
+#include "cli/commands.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"Sider: a service registry and coordination service that "
@@ -48,11 +52,101 @@ int main(int argc, char** argv) {
                          "trace, debug, info, warn, error")
       ->capture_default_str();
 
+  server_cmd->add_option("--bootstrap-expect", server.bootstrap_expect,
+                         "Bootstrap a new cluster once this many servers "
+                         "(found through --join) are up; the same N on each");
+  server_cmd->add_option("--join", server.join,
+                         "HTTP address of another server (repeatable); "
+                         "retried with backoff until this server is a member");
+  server_cmd->add_flag("--non-voter", server.non_voter,
+                       "Join as a non-voting read replica (a Raft standby)");
+  std::string election_timeout = "300ms", heartbeat_timeout = "30ms",
+              reconnect_delay = "150ms";
+  server_cmd->add_option("--raft-election-timeout", election_timeout,
+                         "Raft election timeout (Go duration)")
+      ->capture_default_str();
+  server_cmd->add_option("--raft-heartbeat-timeout", heartbeat_timeout,
+                         "Raft heartbeat interval (Go duration)")
+      ->capture_default_str();
+  server_cmd->add_option("--raft-reconnect-delay", reconnect_delay,
+                         "Delay between Raft reconnection attempts (Go "
+                         "duration)")
+      ->capture_default_str();
+
   app.add_subcommand("version", "Print the version")->callback([] {
     std::printf("Sider v%s\n", sider::app::kVersion);
   });
 
+  // Client commands over the HTTP API (cli/commands.h).
+  std::string cli_http_addr = "127.0.0.1:8500";
+  auto* members_cmd = app.add_subcommand(
+      "members", "List the servers of the cluster and their status");
+  members_cmd->add_option("--http-addr", cli_http_addr,
+                          "HTTP API address of a server")
+      ->capture_default_str();
+  auto* operator_cmd =
+      app.add_subcommand("operator", "Cluster operator commands");
+  operator_cmd->require_subcommand(1);
+  auto* raft_cmd = operator_cmd->add_subcommand(
+      "raft", "Inspect and change the Raft configuration");
+  raft_cmd->require_subcommand(1);
+  raft_cmd->add_option("--http-addr", cli_http_addr,
+                       "HTTP API address of a server")
+      ->capture_default_str();
+  auto* list_peers_cmd = raft_cmd->add_subcommand(
+      "list-peers", "Show the Raft configuration");
+  std::string peer_id, peer_address;
+  auto* remove_peer_cmd = raft_cmd->add_subcommand(
+      "remove-peer", "Remove a server from the Raft configuration");
+  remove_peer_cmd->add_option("--id,-i", peer_id,
+                              "Raft ID (or node name) of the server");
+  remove_peer_cmd->add_option("--address,-a", peer_address,
+                              "Raft address (host:port) of the server");
+  std::string transfer_id;
+  auto* transfer_cmd = raft_cmd->add_subcommand(
+      "transfer-leader", "Hand leadership to another voter");
+  transfer_cmd->add_option("--id,-i", transfer_id,
+                           "Raft ID (or node name) of the new leader "
+                           "(default: any up-to-date voter)");
+  for (auto* c : {list_peers_cmd, remove_peer_cmd, transfer_cmd}) {
+    c->add_option("--http-addr", cli_http_addr,
+                  "HTTP API address of a server")
+        ->capture_default_str();
+  }
+
   CLI11_PARSE(app, argc, argv);
+
+  if (members_cmd->parsed()) return sider::cli::Members(cli_http_addr);
+  if (list_peers_cmd->parsed()) return sider::cli::ListPeers(cli_http_addr);
+  if (remove_peer_cmd->parsed()) {
+    return sider::cli::RemovePeer(cli_http_addr, peer_id, peer_address);
+  }
+  if (transfer_cmd->parsed()) {
+    return sider::cli::TransferLeader(cli_http_addr, transfer_id);
+  }
+
+  for (auto [text, out, flag] :
+       {std::tuple{&election_timeout, &server.raft_election_timeout,
+                   "--raft-election-timeout"},
+        std::tuple{&heartbeat_timeout, &server.raft_heartbeat_timeout,
+                   "--raft-heartbeat-timeout"},
+        std::tuple{&reconnect_delay, &server.raft_reconnect_delay,
+                   "--raft-reconnect-delay"}}) {
+    auto d = sider::ParseGoDuration(*text);
+    if (!d.ok() || d->count() <= 0) {
+      std::fprintf(stderr, "%s: invalid duration \"%s\"\n", flag,
+                   text->c_str());
+      return 2;
+    }
+    *out = std::chrono::duration_cast<std::chrono::milliseconds>(*d);
+  }
+  if (server.raft_heartbeat_timeout >= server.raft_election_timeout) {
+    std::fprintf(stderr,
+                 "--raft-heartbeat-timeout must be below "
+                 "--raft-election-timeout\n");
+    return 2;
+  }
+
 
   if (dev_cmd->parsed()) {
     dev.bootstrap = true;

@@ -5,7 +5,9 @@
 // SIGINT/SIGTERM; it owns every thread it starts and joins them all.
 #pragma once
 
+#include <chrono>
 #include <string>
+#include <vector>
 
 namespace sider::app {
 
@@ -18,6 +20,15 @@ struct ServerOptions {
   std::string log_level = "info";
   bool bootstrap = false;
   unsigned io_threads = 0;  // 0: one per core.
+  // Cluster formation (docs/cluster.md): bootstrap together with N servers
+  // found through `join` (HTTP addresses), or join an existing cluster.
+  unsigned bootstrap_expect = 0;
+  std::vector<std::string> join;
+  bool non_voter = false;  // A standby: receives the log, never votes.
+  // Raft timing, tuned for fast failover on a LAN (docs/cluster.md).
+  std::chrono::milliseconds raft_election_timeout{300};
+  std::chrono::milliseconds raft_heartbeat_timeout{30};
+  std::chrono::milliseconds raft_reconnect_delay{150};
 };
 
 // Returns the process exit code.

@@ -24,6 +24,7 @@
 #include "server/agent_service.h"
 #include "server/catalog_writer.h"
 #include "server/cluster_info.h"
+#include "server/cluster_membership.h"
 #include "server/health_manager.h"
 #include "store/catalog_store.h"
 
@@ -135,11 +136,15 @@ int RunServer(const ServerOptions& options) {
   raft_options.data_dir =
       (std::filesystem::path(options.data_dir) / "raft").string();
   raft_options.bootstrap = options.bootstrap;
+  raft_options.election_timeout_ms =
+      static_cast<unsigned>(options.raft_election_timeout.count());
+  raft_options.heartbeat_timeout_ms =
+      static_cast<unsigned>(options.raft_heartbeat_timeout.count());
+  raft_options.connect_retry_ms =
+      static_cast<unsigned>(options.raft_reconnect_delay.count());
+  // Started by `membership` (below): at once, or once bootstrap-expect has
+  // found its peers.
   consensus::RaftNode raft(raft_options, &fsm);
-  if (Status s = raft.Start(); !s.ok()) {
-    spdlog::error("raft: {}", s.message());
-    return 1;
-  }
 
   const unsigned threads = options.io_threads
                                ? options.io_threads
@@ -147,15 +152,24 @@ int RunServer(const ServerOptions& options) {
   asio::io_context io(static_cast<int>(threads));
   SystemClock clock;
   server::ClusterInfo cluster(raft, catalog, self, clock);
+  server::MembershipOptions membership_options;
+  membership_options.raft_data_dir = raft_options.data_dir;
+  membership_options.bootstrap = options.bootstrap;
+  membership_options.bootstrap_expect = options.bootstrap_expect;
+  membership_options.join = options.join;
+  membership_options.voter = !options.non_voter;
+  server::ClusterMembership membership(std::move(membership_options), self,
+                                       raft, cluster, catalog, io, clock);
   server::HealthManager health(self, io, clock, catalog, raft);
   server::AgentService agent(self, io.get_executor(), catalog, raft, health);
 
   server::CatalogWriter catalog_writer(io.get_executor(), raft);
 
   http::Router router;
-  http::RegisterApi(router,
-                    http::ApiDeps{agent, catalog_writer, catalog, cluster,
-                                  clock, io.get_executor(), self});
+  http::ApiDeps api_deps{agent, catalog_writer, catalog, cluster,
+                         clock, io.get_executor(), self};
+  api_deps.membership = &membership;
+  http::RegisterApi(router, api_deps);
   http::Server::Options http_options;
   http_options.address = http_addr->host;
   http_options.port = http_addr->port;
@@ -170,6 +184,11 @@ int RunServer(const ServerOptions& options) {
     return 1;
   }
 
+  if (Status s = membership.Start(); !s.ok()) {
+    spdlog::error("raft: {}", s.message());
+    http_server.Stop();
+    return 1;
+  }
   health.Start();
   raft.OnLeadershipChange(io.get_executor(), [&agent](bool leader) {
     if (!leader) return;
@@ -183,6 +202,7 @@ int RunServer(const ServerOptions& options) {
     if (e) return;
     spdlog::info("signal {}: shutting down", sig);
     http_server.Stop();
+    membership.Stop();
     health.Stop();
     io.stop();
   });

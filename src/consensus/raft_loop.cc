@@ -43,6 +43,7 @@ Status RaftNode::Loop::Open() {
   opts.snapshot_threshold = o.snapshot_threshold;
   opts.snapshot_trailing = o.snapshot_trailing;
   opts.pre_vote = o.pre_vote;
+  opts.connect_retry_ms = o.connect_retry_ms;
   const sider_raft_fsm_ops ops{this, &ApplyOp, &SnapshotOp, &RestoreOp};
   char err[256] = {};
   if (sider_raft_create(&loop_, &opts, &ops, &raft_, err, sizeof err) != 0) {
@@ -55,8 +56,10 @@ Status RaftNode::Loop::Open() {
 
   int rv = 0;
   std::string what;
-  if (o.bootstrap) {
-    std::vector<Peer> peers = o.bootstrap_peers;
+  if (o.bootstrap || !node_->start_bootstrap_peers_.empty()) {
+    std::vector<Peer> peers = node_->start_bootstrap_peers_.empty()
+                                  ? o.bootstrap_peers
+                                  : node_->start_bootstrap_peers_;
     if (peers.empty()) peers.push_back(Peer{node_->id_, o.address, true});
     std::vector<sider_raft_server> servers;
     for (const Peer& p : peers) {

@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <future>
 #include <system_error>
 #include <utility>
@@ -46,6 +47,37 @@ uint64_t RaftNode::IdFromName(std::string_view name) {
   return h == 0 ? 1 : h;
 }
 
+// libraft's uv metadata files ("metadata1", "metadata2"; persisted format,
+// documented in raft/uv.h's ancestors): four little-endian u64 words —
+// disk format (1), version, term, voted-for. The term only grows, so either
+// file with a term above 0 means the server has taken part in a cluster.
+Result<bool> RaftNode::HasState(const std::string& data_dir) {
+  for (const char* name : {"metadata1", "metadata2"}) {
+    const auto path = std::filesystem::path(data_dir) / name;
+    std::error_code ec;
+    if (!std::filesystem::exists(path, ec)) continue;
+    std::ifstream in(path, std::ios::binary);
+    unsigned char buf[32];
+    if (!in.read(reinterpret_cast<char*>(buf), sizeof buf)) {
+      // libraft itself tolerates a short metadata file (a crash while it
+      // was created) as "no metadata"; so do we.
+      continue;
+    }
+    auto word = [&](int i) {
+      uint64_t v = 0;
+      for (int b = 7; b >= 0; b--) v = (v << 8) | buf[i * 8 + b];
+      return v;
+    };
+    if (word(0) != 1) {
+      return Status(Code::kInternal,
+                    "consensus: " + path.string() + ": unknown format " +
+                        std::to_string(word(0)));
+    }
+    if (word(2) > 0) return true;
+  }
+  return false;
+}
+
 RaftNode::RaftNode(Options options, fsm::StateMachine* sm)
     : options_(std::move(options)),
       id_(options_.id != 0 ? options_.id
@@ -55,6 +87,14 @@ RaftNode::RaftNode(Options options, fsm::StateMachine* sm)
       sm_(sm) {}
 
 RaftNode::~RaftNode() { Stop(); }
+
+Status RaftNode::Start(std::vector<Peer> bootstrap_peers) {
+  if (thread_.joinable() || loop_ != nullptr) {
+    return Status(Code::kFailedPrecondition, "consensus: already started");
+  }
+  start_bootstrap_peers_ = std::move(bootstrap_peers);
+  return Start();
+}
 
 Status RaftNode::Start() {
   if (thread_.joinable() || loop_ != nullptr) {

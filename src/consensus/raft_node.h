@@ -67,6 +67,9 @@ class RaftNode {
     // followers catching up from the log, not from snapshots.
     unsigned snapshot_threshold = 16384, snapshot_trailing = 8192;
     bool pre_vote = true;
+    // Delay between reconnection attempts to a peer (libraft's default is
+    // 1000 ms, which would dominate failover time on a restarted peer).
+    unsigned connect_retry_ms = 150;
   };
 
   using Done = std::function<void(fsm::ApplyResult)>;
@@ -83,6 +86,11 @@ class RaftNode {
   // StateMachine), starts the transport and the consensus thread. Returns
   // once raft_start has run. Call at most once.
   Status Start();
+  // As Start(), but bootstraps with `bootstrap_peers` (as if
+  // Options::bootstrap and bootstrap_peers had been set) if data_dir has
+  // no state: for a server that learns its initial configuration at run
+  // time (bootstrap-expect). Ignored if state exists.
+  Status Start(std::vector<Peer> bootstrap_peers);
   // Closes libraft and the loop, completes everything still pending with
   // kUnavailable, joins the thread. Idempotent.
   void Stop();
@@ -129,6 +137,13 @@ class RaftNode {
   // FNV-1a of `name`, never 0: the default raft id for a node name.
   static uint64_t IdFromName(std::string_view name);
 
+  // Whether `data_dir` holds Raft state: a libraft metadata file with a
+  // term above 0 (written by a bootstrap, or once a leader has contacted
+  // this server). A server without state may still bootstrap; one with
+  // state must not, and starts from its own log. Reads files only; call it
+  // before Start(). kInternal if a metadata file exists but is unreadable.
+  static Result<bool> HasState(const std::string& data_dir);
+
  private:
   class Loop;  // Everything that lives on the consensus thread.
 
@@ -172,6 +187,8 @@ class RaftNode {
   };
   std::vector<Listener> listeners_ SIDER_GUARDED_BY(mu_);
 
+  // Set by Start(peers) before the thread starts; read by Loop::Open().
+  std::vector<Peer> start_bootstrap_peers_;
   std::unique_ptr<Loop> loop_;  // Built by Start(), used by the thread.
   std::jthread thread_;         // Declared last: joined before the rest dies.
 };

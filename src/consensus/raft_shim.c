@@ -331,6 +331,9 @@ int sider_raft_create(uv_loop_t *loop, const sider_raft_options *opts,
   raft_set_pre_vote(&h->raft, opts->pre_vote);
   raft_set_snapshot_threshold(&h->raft, opts->snapshot_threshold);
   raft_set_snapshot_trailing(&h->raft, opts->snapshot_trailing);
+  if (opts->connect_retry_ms != 0) {
+    raft_uv_set_connect_retry_delay(&h->io, opts->connect_retry_ms);
+  }
   *out = h;
   return 0;
 }

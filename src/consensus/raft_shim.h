@@ -79,6 +79,9 @@ typedef struct sider_raft_options {
   unsigned snapshot_threshold;
   unsigned snapshot_trailing;
   bool pre_vote;
+  /* Delay between attempts to (re)connect to a peer; 0 keeps libraft's
+   * default (1000 ms). */
+  unsigned connect_retry_ms;
 } sider_raft_options;
 
 typedef struct sider_raft_server {

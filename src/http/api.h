@@ -15,6 +15,7 @@ namespace sider::server {
 class AgentService;
 class CatalogWriter;
 class ClusterInfo;
+class ClusterMembership;
 struct NodeIdentity;
 }  // namespace sider::server
 namespace sider::store {
@@ -31,6 +32,9 @@ struct ApiDeps {
   Clock& clock;
   asio::any_io_executor executor;
   const server::NodeIdentity& self;
+  // Cluster formation and the operator API (handlers/cluster_internal.cc,
+  // handlers/operator.cc); those endpoints exist only when set.
+  server::ClusterMembership* membership = nullptr;
 };
 
 void RegisterApi(Router& router, const ApiDeps& deps);
@@ -45,6 +49,8 @@ void RegisterStatus(Router& router, const ApiDeps& deps);
 void RegisterAgent(Router& router, const ApiDeps& deps);
 void RegisterCatalog(Router& router, const ApiDeps& deps);
 void RegisterHealth(Router& router, const ApiDeps& deps);
+void RegisterClusterInternal(Router& router, const ApiDeps& deps);
+void RegisterOperator(Router& router, const ApiDeps& deps);
 }  // namespace handlers
 
 }  // namespace sider::http

@@ -23,6 +23,7 @@ bool ClusterInfo::KnownLeader() const { return !raft_.LeaderAddress().empty(); }
 std::string ClusterInfo::LeaderAddress() const { return raft_.LeaderAddress(); }
 uint64_t ClusterInfo::LastContactMs() const { return raft_.LastContactMs(); }
 bool ClusterInfo::IsLeader() const { return raft_.IsLeader(); }
+uint64_t ClusterInfo::AppliedIndex() const { return raft_.AppliedIndex(); }
 
 std::string ClusterInfo::LeaderHttpAddress() const {
   if (raft_.IsLeader()) return SelfHttpAddress();

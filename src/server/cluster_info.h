@@ -75,6 +75,7 @@ class ClusterInfo {
   std::string LeaderHttpAddress() const;
   uint64_t LastContactMs() const;
   bool IsLeader() const;
+  uint64_t AppliedIndex() const;
   // Raft addresses of the voters (Consul's /v1/status/peers).
   std::vector<std::string> PeerAddresses() const;
 

@@ -329,5 +329,80 @@ TEST_F(ClusterTest, MembershipGrowsByAddVoterAndShrinksByRemove) {
   ASSERT_TRUE(RunUntil([&] { return nodes_[0].sm->Size() == 3; }));
 }
 
+TEST_F(ClusterTest, HasStateOnlyAfterBootstrapOrContactFromALeader) {
+  RaftNode::Options a = Options("a");
+  auto state = RaftNode::HasState(a.data_dir);  // Missing dir: no state.
+  ASSERT_TRUE(state.ok()) << state.status().message();
+  EXPECT_FALSE(*state);
+
+  // Started with no configuration and never contacted: still no state, so
+  // it may still bootstrap.
+  RaftNode::Options b = Options("b");
+  {
+    Member m{std::make_unique<LogStateMachine>(), nullptr};
+    m.node = std::make_unique<RaftNode>(b, m.sm.get());
+    ASSERT_TRUE(m.node->Start().ok());
+    m.node->Stop();
+  }
+  state = RaftNode::HasState(b.data_dir);
+  ASSERT_TRUE(state.ok());
+  EXPECT_FALSE(*state);
+
+  // Bootstrapped at run time with a list (Start(peers)): state.
+  RaftNode& first = Add(a);
+  ASSERT_TRUE(first.Start({{first.Id(), a.address, true}}).ok());
+  ASSERT_TRUE(RunUntil([&] { return first.IsLeader(); }));
+  EXPECT_EQ(first.Peers().size(), 1u);
+  state = RaftNode::HasState(a.data_dir);
+  ASSERT_TRUE(state.ok());
+  EXPECT_TRUE(*state);
+
+  // The empty server, added by the leader, now has state too.
+  RaftNode& second = Add(b);
+  ASSERT_TRUE(second.Start().ok());
+  Status s = Wait([&](auto done) {
+    first.AddVoter(second.Id(), b.address, io_.get_executor(), done);
+  });
+  ASSERT_TRUE(s.ok()) << s.message();
+  ASSERT_TRUE(RunUntil([&] { return second.Peers().size() == 2; }));
+  state = RaftNode::HasState(b.data_dir);
+  ASSERT_TRUE(state.ok());
+  EXPECT_TRUE(*state);
+  EXPECT_EQ(first.Start().code(), Code::kFailedPrecondition);
+}
+
+TEST_F(ClusterTest, MembersStartedAtDifferentTimesWithOneListElectALeader) {
+  // bootstrap-expect: each member bootstraps with the same list when it
+  // decides, which may be seconds apart.
+  std::vector<RaftNode::Options> opts = {Options("x"), Options("y"),
+                                         Options("z")};
+  std::vector<RaftNode::Peer> peers;
+  for (const auto& o : opts) {
+    peers.push_back({RaftNode::IdFromName(o.node_name), o.address, true});
+  }
+  for (const auto& o : opts) {
+    RaftNode& n = Add(o);
+    ASSERT_TRUE(n.Start(peers).ok());
+    RunUntil([] { return false; }, 400ms);
+  }
+  ASSERT_TRUE(RunUntil([&] { return Leader() >= 0; }));
+  ASSERT_TRUE(ProposeAndWait(*nodes_[Leader()].node, "one").status.ok());
+  ASSERT_TRUE(RunUntil([&] {
+    for (const Member& m : nodes_) {
+      if (m.sm->Size() != 1) return false;
+    }
+    return true;
+  }));
+  // A restart with the same list does not bootstrap again: state wins.
+  const int l = Leader();
+  const int f = (l + 1) % 3;
+  nodes_[f].node.reset();
+  nodes_[f].sm = std::make_unique<LogStateMachine>();
+  nodes_[f].node = std::make_unique<RaftNode>(opts[f], nodes_[f].sm.get());
+  ASSERT_TRUE(nodes_[f].node->Start(peers).ok());
+  ASSERT_TRUE(RunUntil([&] { return nodes_[f].sm->Size() == 1; }));
+  EXPECT_EQ(nodes_[f].sm->Log(), nodes_[l].sm->Log());
+}
+
 }  // namespace
 }  // namespace sider::consensus

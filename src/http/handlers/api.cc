@@ -8,6 +8,8 @@ void RegisterApi(Router& router, const ApiDeps& deps) {
   handlers::RegisterAgent(router, deps);
   handlers::RegisterCatalog(router, deps);
   handlers::RegisterHealth(router, deps);
+  handlers::RegisterClusterInternal(router, deps);
+  handlers::RegisterOperator(router, deps);
 }
 
 }  // namespace sider::http
