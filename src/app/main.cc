@@ -8,8 +8,8 @@
 
 #include "app/options.h"
 #include "app/version.h"
-#include "base/duration.h"
 #include "cli/commands.h"
+#include "base/duration.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"Sider: a service registry and coordination service that "
@@ -30,6 +30,12 @@ int main(int argc, char** argv) {
                       "Node name (default: the host name)");
   dev_cmd->add_option("--log-level", dev.log_level,
                       "trace, debug, info, warn, error")
+      ->capture_default_str();
+
+  // Consul's session_ttl_min; tests lower it to see sessions expire fast.
+  std::string dev_ttl_min = "10s";
+  dev_cmd->add_option("--session-ttl-min", dev_ttl_min,
+                      "Shortest session TTL accepted (Go duration)")
       ->capture_default_str();
 
   sider::app::ServerOptions server;
@@ -71,6 +77,11 @@ int main(int argc, char** argv) {
   server_cmd->add_option("--raft-reconnect-delay", reconnect_delay,
                          "Delay between Raft reconnection attempts (Go "
                          "duration)")
+      ->capture_default_str();
+
+  std::string server_ttl_min = "10s";
+  server_cmd->add_option("--session-ttl-min", server_ttl_min,
+                         "Shortest session TTL accepted (Go duration)")
       ->capture_default_str();
 
   app.add_subcommand("version", "Print the version")->callback([] {
@@ -147,6 +158,16 @@ int main(int argc, char** argv) {
     return 2;
   }
 
+  for (auto [text, out] : {std::pair{&dev_ttl_min, &dev.session_ttl_min},
+                           std::pair{&server_ttl_min, &server.session_ttl_min}}) {
+    auto d = sider::ParseGoDuration(*text);
+    if (!d.ok() || d->count() <= 0) {
+      std::fprintf(stderr, "--session-ttl-min: invalid duration \"%s\"\n",
+                   text->c_str());
+      return 2;
+    }
+    *out = *d;
+  }
 
   if (dev_cmd->parsed()) {
     dev.bootstrap = true;

@@ -20,6 +20,9 @@ struct ServerOptions {
   std::string log_level = "info";
   bool bootstrap = false;
   unsigned io_threads = 0;  // 0: one per core.
+  // Consul's session_ttl_min: the shortest session TTL accepted (10s).
+  // Lowered only by tests that want sessions to expire quickly.
+  std::chrono::nanoseconds session_ttl_min = std::chrono::seconds(10);
   // Cluster formation (docs/cluster.md): bootstrap together with N servers
   // found through `join` (HTTP addresses), or join an existing cluster.
   unsigned bootstrap_expect = 0;
