@@ -10,6 +10,7 @@ import argparse
 import os
 import shlex
 import signal
+import subprocess
 import sys
 import tempfile
 import time
@@ -75,39 +76,65 @@ class Ctx:
         self.fanout_timeout = 180.0
 
 
-def throughput(ctx, a, system, tables, notes):
-    cluster = clusters.make(system, ctx.procs, ctx.workdir, a.sider_nodes if system == "sider" else 3, a.sider_bin)
+def fresh_cluster(ctx, a, system, notes):
+    cluster = clusters.make(system, ctx.procs, ctx.workdir,
+                            a.sider_nodes if system == "sider" else 3, a.sider_bin)
     cluster.start()
     notes.setdefault("clusters", {})[system] = (cluster.version(), cluster.settings())
-    t = tables["throughput"]
-    plan = [(w, False) for w in ("register", "heartbeat") if w in a.only]
-    if "discover" in a.only:
-        plan += [("discover", False), ("discover", True)]
+    notes.setdefault("sizes", {})[system] = cluster.size
+    return cluster
+
+
+def attempt(what, fn):
+    """One repetition; a failure is logged and leaves its figures blank."""
     try:
-        for workload, stale in plan:
-            if workload == "heartbeat" and system == "zk":
-                continue
-            label = workload + (" (stale)" if stale else "")
-            for run in range(a.runs):
-                r = wl.run_throughput(ctx, cluster, workload, run, stale)
-                for metric, key in (("ops/s", "ops_per_s"), ("p50 ms", "p50_ms"),
-                                    ("p99 ms", "p99_ms"), ("server CPU ms/op", "server_cpu_ms_per_op"),
-                                    ("loadgen CPU s", "loadgen_cpu_s"), ("errors", "errors")):
-                    t.add(label, metric, system, r[key])
-                log("%s %s run %d: %s" % (system, label, run, r))
-        if "fanout" in a.only:
-            f = tables["fanout"]
-            for k in [int(x) for x in a.fanout_k.split(",")]:
+        return fn()
+    except (RuntimeError, OSError, subprocess.SubprocessError) as e:
+        log("%s FAILED: %s" % (what, str(e)[-1500:]))
+        return None
+
+
+THROUGHPUT_METRICS = (("ops/s", "ops_per_s"), ("p50 ms", "p50_ms"), ("p99 ms", "p99_ms"),
+                      ("server CPU ms/op", "server_cpu_ms_per_op"),
+                      ("loadgen CPU s", "loadgen_cpu_s"), ("errors", "errors"))
+FANOUT_METRICS = (("write ms (sent→ack)", "write_ms"), ("p50 ms", "p50_ms"),
+                  ("p99 ms", "p99_ms"), ("max ms", "max_ms"), ("notified", "notified"),
+                  ("server RSS before MiB", "rss_before_mib"),
+                  ("server RSS parked MiB", "rss_parked_mib"))
+
+
+def throughput(ctx, a, system, tables, notes):
+    """register, heartbeat, discover (and its stale variant): each on a
+    fresh cluster, so one workload's data does not slow the next."""
+    plan = []
+    for w in ("register", "heartbeat", "discover"):
+        if w in a.only and not (w == "heartbeat" and system == "zk"):
+            plan.append([(w, False)] + ([(w, True)] if w == "discover" else []))
+    for group in plan:
+        cluster = fresh_cluster(ctx, a, system, notes)
+        try:
+            for workload, stale in group:
+                label = workload + (" (stale)" if stale else "")
                 for run in range(a.runs):
-                    r = wl.run_fanout(ctx, cluster, k, run)
-                    for metric, key in (("write ms (sent→ack)", "write_ms"),
-                                        ("p50 ms", "p50_ms"), ("p99 ms", "p99_ms"),
-                                        ("max ms", "max_ms"), ("notified", "notified"),
-                                        ("server RSS before MiB", "rss_before_mib"),
-                                        ("server RSS parked MiB", "rss_parked_mib")):
-                        f.add("K=%d" % k, metric, system, r[key])
-                    log("%s fanout K=%d run %d: %s" % (system, k, run, r))
-        return cluster.size
+                    r = attempt("%s %s run %d" % (system, label, run),
+                                lambda: wl.run_throughput(ctx, cluster, workload, run, stale))
+                    for metric, key in THROUGHPUT_METRICS:
+                        tables["throughput"].add(label, metric, system, r and r[key])
+                    log("%s %s run %d: %s" % (system, label, run, r))
+        finally:
+            cluster.stop()
+
+
+def fanout(ctx, a, system, tables, notes):
+    cluster = fresh_cluster(ctx, a, system, notes)
+    try:
+        for k in [int(x) for x in a.fanout_k.split(",")]:
+            for run in range(a.runs):
+                r = attempt("%s fanout K=%d run %d" % (system, k, run),
+                            lambda: wl.run_fanout(ctx, cluster, k, run))
+                for metric, key in FANOUT_METRICS:
+                    tables["fanout"].add("K=%d" % k, metric, system, r and r[key])
+                log("%s fanout K=%d run %d: %s" % (system, k, run, r))
     finally:
         cluster.stop()
 
@@ -115,14 +142,17 @@ def throughput(ctx, a, system, tables, notes):
 def scale(ctx, a, system, tables):
     t = tables["scale"]
     for n in [int(x) for x in a.scale_sizes.split(",")]:
-        cluster = clusters.make(system, ctx.procs, ctx.workdir, a.sider_nodes if system == "sider" else 3, a.sider_bin)
-        cluster.start()
+        cluster = fresh_cluster(ctx, a, system, {})
         try:
-            r = wl.run_scale(ctx, cluster, n)
+            r = attempt("%s scale n=%d" % (system, n), lambda: wl.run_scale(ctx, cluster, n))
         finally:
             cluster.stop()
+        if r is None:
+            continue
         for metric, key in (("loaded", "loaded"), ("load ops/s", "load_ops_per_s"),
                             ("RSS bytes/instance (max member)", "rss_bytes_per_instance"),
+                            ("discover ops/s with n loaded", "discover_ops_per_s"),
+                            ("discover p99 ms with n loaded", "discover_p99_ms"),
                             ("snapshot MiB", "snapshot_mib"), ("restart-to-serving s", "restart_s")):
             t.add("n=%d" % n, metric, system, r[key])
         log("%s scale n=%d: %s" % (system, n, r))
@@ -137,9 +167,11 @@ def failover(ctx, a, system, tables):
             return
         cluster.start()
         try:
-            r = wl.run_failover(ctx, cluster)
+            r = attempt("%s failover run %d" % (system, run), lambda: wl.run_failover(ctx, cluster))
         finally:
             cluster.stop()
+        if r is None:
+            continue
         t.add("kill -9 leader", "first ack on new leader ms", system, r["failover_ms"])
         log("%s failover run %d: %s" % (system, run, r))
 
@@ -165,13 +197,13 @@ def main(argv):
         "failover": Table("Failover"),
     }
     notes = {"load_before": machine.loadavg()}
-    sizes = {}
     with tempfile.TemporaryDirectory(prefix="sider-bench-") as workdir:
         ctx = Ctx(a, procs, workdir)
         try:
             for system in a.systems:
-                if {"register", "heartbeat", "discover", "fanout"} & set(a.only):
-                    sizes[system] = throughput(ctx, a, system, tables, notes)
+                throughput(ctx, a, system, tables, notes)
+                if "fanout" in a.only:
+                    fanout(ctx, a, system, tables, notes)
                 if "scale" in a.only:
                     scale(ctx, a, system, tables)
                 if "failover" in a.only:
@@ -179,7 +211,7 @@ def main(argv):
         finally:
             procs.stop_all()
     notes["load_after"] = machine.loadavg()
-    text = machine.header(a, notes, sizes, "bench/run " + " ".join(shlex.quote(x) for x in argv))
+    text = machine.header(a, notes, notes.get("sizes", {}), "bench/run " + " ".join(shlex.quote(x) for x in argv))
     text += "\n".join(t.render(a.systems) for t in tables.values() if t.order)
     print(text)
     os.makedirs(os.path.dirname(os.path.abspath(a.out)), exist_ok=True)
