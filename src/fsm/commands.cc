@@ -2,6 +2,7 @@
 
 #include "fsm/commands.pb.h"
 #include "store/catalog_proto.h"
+#include "store/kv_proto.h"
 
 namespace sider::fsm {
 namespace {
@@ -69,6 +70,66 @@ std::string EncodeSetServiceEnabled(
   return Wrap(MessageType::kSetServiceEnabled, msg);
 }
 
+std::string EncodeKv(const structs::KvCommand& cmd) {
+  pb::Kv msg;
+  msg.set_op(static_cast<uint32_t>(cmd.op));
+  store::ToProto(cmd.entry, msg.mutable_entry());
+  return Wrap(MessageType::kKv, msg);
+}
+
+std::string EncodeKvReapTombstones(uint64_t up_to_index) {
+  pb::KvReapTombstones msg;
+  msg.set_up_to_index(up_to_index);
+  return Wrap(MessageType::kKvReapTombstones, msg);
+}
+
+std::string EncodeSessionCreate(const structs::SessionCreateCommand& cmd) {
+  pb::SessionCreate msg;
+  store::ToProto(cmd.session, msg.mutable_session());
+  return Wrap(MessageType::kSessionCreate, msg);
+}
+
+std::string EncodeSessionDestroy(const structs::SessionDestroyCommand& cmd) {
+  pb::SessionDestroy msg;
+  msg.set_id(cmd.id);
+  return Wrap(MessageType::kSessionDestroy, msg);
+}
+
+std::string EncodeTxn(const structs::TxnCommand& cmd) {
+  pb::Txn msg;
+  for (const structs::TxnKvOp& op : cmd.ops) {
+    pb::TxnKvOp* pop = msg.add_ops();
+    pop->set_verb(static_cast<uint32_t>(op.verb));
+    store::ToProto(op.entry, pop->mutable_entry());
+  }
+  return Wrap(MessageType::kTxn, msg);
+}
+
+std::string EncodeTxnResult(const structs::TxnResult& result) {
+  pb::TxnResult msg;
+  for (const structs::KvEntry& e : result.results) {
+    store::ToProto(e, msg.add_results());
+  }
+  for (const structs::TxnError& e : result.errors) {
+    pb::TxnError* pe = msg.add_errors();
+    pe->set_op_index(e.op_index);
+    pe->set_what(e.what);
+  }
+  return store::SerializeDeterministic(msg);
+}
+
+Result<structs::TxnResult> DecodeTxnResult(std::string_view payload) {
+  pb::TxnResult msg;
+  if (!store::ParseProto(payload, &msg)) return Malformed("txn result");
+  structs::TxnResult out;
+  for (const auto& e : msg.results()) out.results.push_back(store::FromProto(e));
+  for (const auto& e : msg.errors()) {
+    out.errors.push_back(
+        {.op_index = static_cast<size_t>(e.op_index()), .what = e.what()});
+  }
+  return out;
+}
+
 Result<Entry> DecodeEntry(std::string_view entry) {
   pb::Envelope env;
   if (!store::ParseProto(entry, &env)) return Malformed("envelope");
@@ -124,6 +185,51 @@ Result<structs::SetServiceEnabledCommand> DecodeSetServiceEnabledPayload(
   return cmd;
 }
 
+Result<structs::KvCommand> DecodeKvPayload(std::string_view p) {
+  pb::Kv msg;
+  if (!store::ParseProto(p, &msg)) return Malformed("kv");
+  structs::KvCommand cmd;
+  // Out-of-range values stay out of range; the store refuses them.
+  cmd.op = static_cast<structs::KvOp>(msg.op() > 0xff ? 0xff : msg.op());
+  cmd.entry = store::FromProto(msg.entry());
+  return cmd;
+}
+
+Result<uint64_t> DecodeKvReapTombstonesPayload(std::string_view p) {
+  pb::KvReapTombstones msg;
+  if (!store::ParseProto(p, &msg)) return Malformed("kv-reap-tombstones");
+  return msg.up_to_index();
+}
+
+Result<structs::SessionCreateCommand> DecodeSessionCreatePayload(
+    std::string_view p) {
+  pb::SessionCreate msg;
+  if (!store::ParseProto(p, &msg)) return Malformed("session-create");
+  return structs::SessionCreateCommand{store::FromProto(msg.session())};
+}
+
+Result<structs::SessionDestroyCommand> DecodeSessionDestroyPayload(
+    std::string_view p) {
+  pb::SessionDestroy msg;
+  if (!store::ParseProto(p, &msg)) return Malformed("session-destroy");
+  return structs::SessionDestroyCommand{msg.id()};
+}
+
+Result<structs::TxnCommand> DecodeTxnPayload(std::string_view p) {
+  pb::Txn msg;
+  if (!store::ParseProto(p, &msg)) return Malformed("txn");
+  structs::TxnCommand cmd;
+  cmd.ops.reserve(msg.ops_size());
+  for (const auto& pop : msg.ops()) {
+    structs::TxnKvOp op;
+    op.verb = static_cast<structs::TxnKvVerb>(
+        pop.verb() > 0xff ? 0xff : pop.verb());
+    op.entry = store::FromProto(pop.entry());
+    cmd.ops.push_back(std::move(op));
+  }
+  return cmd;
+}
+
 Result<structs::RegisterCommand> DecodeRegister(std::string_view entry) {
   SIDER_ASSIGN_OR_RETURN(std::string p, Unwrap(entry, MessageType::kRegister));
   return DecodeRegisterPayload(p);
@@ -146,6 +252,30 @@ Result<structs::SetServiceEnabledCommand> DecodeSetServiceEnabled(
   SIDER_ASSIGN_OR_RETURN(std::string p,
                          Unwrap(entry, MessageType::kSetServiceEnabled));
   return DecodeSetServiceEnabledPayload(p);
+}
+
+Result<structs::KvCommand> DecodeKv(std::string_view entry) {
+  SIDER_ASSIGN_OR_RETURN(std::string p, Unwrap(entry, MessageType::kKv));
+  return DecodeKvPayload(p);
+}
+
+Result<structs::SessionCreateCommand> DecodeSessionCreate(
+    std::string_view entry) {
+  SIDER_ASSIGN_OR_RETURN(std::string p,
+                         Unwrap(entry, MessageType::kSessionCreate));
+  return DecodeSessionCreatePayload(p);
+}
+
+Result<structs::SessionDestroyCommand> DecodeSessionDestroy(
+    std::string_view entry) {
+  SIDER_ASSIGN_OR_RETURN(std::string p,
+                         Unwrap(entry, MessageType::kSessionDestroy));
+  return DecodeSessionDestroyPayload(p);
+}
+
+Result<structs::TxnCommand> DecodeTxn(std::string_view entry) {
+  SIDER_ASSIGN_OR_RETURN(std::string p, Unwrap(entry, MessageType::kTxn));
+  return DecodeTxnPayload(p);
 }
 
 }  // namespace sider::fsm

@@ -13,7 +13,7 @@ namespace sider::fsm {
 namespace {
 
 constexpr std::string_view kSnapshotMagic = "SFSM";
-constexpr uint32_t kSnapshotVersion = 1;
+constexpr uint32_t kSnapshotVersion = 2;  // 2: adds the kv part.
 
 [[noreturn]] void DieUndecodable(uint64_t raft_index, std::string_view why) {
   spdlog::critical("fsm: cannot apply log entry {}: {}; refusing to diverge",
@@ -29,8 +29,6 @@ T OrDie(uint64_t raft_index, Result<T> r) {
 }
 
 }  // namespace
-
-Fsm::Fsm(store::CatalogStore& catalog) : stores_{.catalog = &catalog} {}
 
 Fsm::Fsm(store::CatalogStore& catalog, store::KvStore& kv)
     : Fsm(Stores{.catalog = &catalog, .kv = &kv}) {}
@@ -67,55 +65,104 @@ ApplyResult Fsm::Apply(uint64_t raft_index, std::string_view command) {
 ApplyResult Fsm::Dispatch(uint64_t raft_index, const Entry& entry,
                           std::vector<structs::ReleasedLock>* released) {
   store::CatalogStore& catalog = *stores_.catalog;
+  store::KvStore& kv = *stores_.kv;
   switch (static_cast<MessageType>(entry.type)) {
-    case MessageType::kRegister:
-      return {catalog.Register(
-          raft_index,
-          OrDie(raft_index, DecodeRegisterPayload(entry.payload))), {}};
-    case MessageType::kDeregister:
-      return {catalog.Deregister(
-          raft_index,
-          OrDie(raft_index, DecodeDeregisterPayload(entry.payload))), {}};
-    case MessageType::kUpdateCheck:
-      return {catalog.UpdateCheck(
-          raft_index,
-          OrDie(raft_index, DecodeUpdateCheckPayload(entry.payload))), {}};
+    case MessageType::kRegister: {
+      auto cmd = OrDie(raft_index, DecodeRegisterPayload(entry.payload));
+      Status s = catalog.Register(raft_index, cmd);
+      if (s.ok()) AfterCatalogWrite(raft_index, cmd.node.name, released);
+      return {std::move(s), {}};
+    }
+    case MessageType::kDeregister: {
+      auto cmd = OrDie(raft_index, DecodeDeregisterPayload(entry.payload));
+      Status s = catalog.Deregister(raft_index, cmd);
+      if (s.ok()) AfterCatalogWrite(raft_index, cmd.node, released);
+      return {std::move(s), {}};
+    }
+    case MessageType::kUpdateCheck: {
+      auto cmd = OrDie(raft_index, DecodeUpdateCheckPayload(entry.payload));
+      Status s = catalog.UpdateCheck(raft_index, cmd);
+      if (s.ok()) AfterCatalogWrite(raft_index, cmd.node, released);
+      return {std::move(s), {}};
+    }
     case MessageType::kSetServiceEnabled:
+      // Check statuses do not change, so no session is affected.
       return {catalog.SetServiceEnabled(
           raft_index,
           OrDie(raft_index, DecodeSetServiceEnabledPayload(entry.payload))), {}};
-    case MessageType::kKv:
+    case MessageType::kKv: {
+      Result<bool> r = kv.Apply(
+          raft_index, OrDie(raft_index, DecodeKvPayload(entry.payload)));
+      if (!r.ok()) return {r.status(), {}};
+      return {Status::Ok(), *r ? "true" : "false"};
+    }
     case MessageType::kKvReapTombstones:
-    case MessageType::kSessionCreate:
-    case MessageType::kSessionDestroy:
-    case MessageType::kTxn:
-      (void)released;
-      break;  // Not applied by this build yet.
+      kv.ReapTombstones(
+          raft_index,
+          OrDie(raft_index, DecodeKvReapTombstonesPayload(entry.payload)));
+      return {};
+    case MessageType::kSessionCreate: {
+      auto cmd = OrDie(raft_index, DecodeSessionCreatePayload(entry.payload));
+      return {kv.SessionCreate(raft_index, cmd.session, catalog), {}};
+    }
+    case MessageType::kSessionDestroy: {
+      auto cmd = OrDie(raft_index, DecodeSessionDestroyPayload(entry.payload));
+      *released = kv.SessionDestroy(raft_index, cmd.id);
+      return {};
+    }
+    case MessageType::kTxn: {
+      auto cmd = OrDie(raft_index, DecodeTxnPayload(entry.payload));
+      Result<structs::TxnResult> r = kv.Txn(raft_index, cmd.ops);
+      if (!r.ok()) return {r.status(), {}};
+      return {Status::Ok(), EncodeTxnResult(*r)};
+    }
   }
   DieUndecodable(raft_index, "unknown message type " +
                                  std::to_string(entry.type) +
                                  " (written by a newer version?)");
 }
 
+void Fsm::AfterCatalogWrite(uint64_t raft_index, std::string_view node,
+                            std::vector<structs::ReleasedLock>* released) {
+  std::vector<structs::ReleasedLock> r =
+      stores_.kv->InvalidateNodeSessions(raft_index, node, *stores_.catalog);
+  released->insert(released->end(), std::make_move_iterator(r.begin()),
+                   std::make_move_iterator(r.end()));
+}
+
 std::string Fsm::Snapshot() {
   pb::FsmSnapshot snap;
   snap.set_catalog(stores_.catalog->Snapshot());
+  snap.set_kv(stores_.kv->Snapshot());
   return store::FrameSnapshot(kSnapshotMagic, kSnapshotVersion,
                               store::SerializeDeterministic(snap));
 }
 
 Status Fsm::Restore(std::string_view bytes) {
-  SIDER_ASSIGN_OR_RETURN(
-      std::string_view payload,
-      store::UnframeSnapshot(bytes, kSnapshotMagic, kSnapshotVersion));
+  // Version 1 (before KV) had no kv part: it restores to an empty KV store.
+  Result<std::string_view> payload =
+      store::UnframeSnapshot(bytes, kSnapshotMagic, kSnapshotVersion);
+  bool v1 = false;
+  if (!payload.ok()) {
+    Result<std::string_view> old =
+        store::UnframeSnapshot(bytes, kSnapshotMagic, 1);
+    if (!old.ok()) return payload.status();
+    payload = old;
+    v1 = true;
+  }
   pb::FsmSnapshot snap;
-  if (!store::ParseProto(payload, &snap)) {
+  if (!store::ParseProto(*payload, &snap)) {
     return Status(Code::kDataLoss, "fsm snapshot: undecodable payload");
   }
   // Decode every part before installing any, so a bad part changes nothing.
   SIDER_ASSIGN_OR_RETURN(store::CatalogStore::Decoded catalog,
                          store::CatalogStore::DecodeSnapshot(snap.catalog()));
+  SIDER_ASSIGN_OR_RETURN(
+      store::KvStore::Decoded kv,
+      store::KvStore::DecodeSnapshot(
+          v1 ? store::KvStore().Snapshot() : snap.kv()));
   stores_.catalog->InstallSnapshot(std::move(catalog));
+  stores_.kv->InstallSnapshot(std::move(kv));
   return Status::Ok();
 }
 

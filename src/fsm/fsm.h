@@ -47,9 +47,6 @@ using ReleasedLocksObserver = std::function<void(
 class Fsm final : public StateMachine {
  public:
   Fsm(store::CatalogStore& catalog, store::KvStore& kv);
-  // Transitional, catalog only (no KV entries may be applied): removed once
-  // app/ passes a KvStore.
-  explicit Fsm(store::CatalogStore& catalog);
   explicit Fsm(Stores stores);  // REQUIRES: every pointer is non-null.
   Fsm(const Fsm&) = delete;
   Fsm& operator=(const Fsm&) = delete;

@@ -53,7 +53,8 @@ void ApplyAll(Fsm& fsm, const std::vector<std::string>& log, uint64_t first = 1)
 
 TEST(FsmTest, ApplyRegisterWritesTheCatalog) {
   store::CatalogStore catalog;
-  Fsm fsm(catalog);
+  store::KvStore kv;
+  Fsm fsm(catalog, kv);
   ApplyResult r = fsm.Apply(10, EncodeRegister(Reg("n1", MakeService("web"))));
   EXPECT_TRUE(r.status.ok());
   EXPECT_TRUE(catalog.GetService("n1", "", "web").has_value());
@@ -62,7 +63,8 @@ TEST(FsmTest, ApplyRegisterWritesTheCatalog) {
 
 TEST(FsmTest, ApplyReturnsTheStoresRejection) {
   store::CatalogStore catalog;
-  Fsm fsm(catalog);
+  store::KvStore kv;
+  Fsm fsm(catalog, kv);
   ApplyResult r = fsm.Apply(
       1, EncodeRegister(Reg("n1", std::nullopt,
                             {MakeCheck("c", HealthStatus::kPassing, "nope")})));
@@ -75,7 +77,8 @@ TEST(FsmTest, ApplyReturnsTheStoresRejection) {
 TEST(FsmTest, TwoReplicasFedOneLogEndByteIdentical) {
   const auto log = SampleLog();
   store::CatalogStore a_store, b_store;
-  Fsm a(a_store), b(b_store);
+  store::KvStore a_kv, b_kv;
+  Fsm a(a_store, a_kv), b(b_store, b_kv);
   ApplyAll(a, log);
   ApplyAll(b, log);
   EXPECT_EQ(a.Snapshot(), b.Snapshot());
@@ -85,7 +88,8 @@ TEST(FsmTest, TwoReplicasFedOneLogEndByteIdentical) {
 
 TEST(FsmTest, SnapshotRestoreRoundTripsByteIdentical) {
   store::CatalogStore a_store, b_store;
-  Fsm a(a_store), b(b_store);
+  store::KvStore a_kv, b_kv;
+  Fsm a(a_store, a_kv), b(b_store, b_kv);
   ApplyAll(a, SampleLog());
   const std::string snap = a.Snapshot();
   ASSERT_TRUE(b.Restore(snap).ok());
@@ -97,7 +101,8 @@ TEST(FsmTest, ReplicaRestoredMidLogCatchesUpByteIdentical) {
   const auto log = SampleLog();
   const size_t half = log.size() / 2;
   store::CatalogStore a_store, b_store;
-  Fsm a(a_store), b(b_store);
+  store::KvStore a_kv, b_kv;
+  Fsm a(a_store, a_kv), b(b_store, b_kv);
   ApplyAll(a, std::vector<std::string>(log.begin(), log.begin() + half));
   ASSERT_TRUE(b.Restore(a.Snapshot()).ok());
   ApplyAll(a, std::vector<std::string>(log.begin() + half, log.end()), half + 1);
@@ -107,7 +112,8 @@ TEST(FsmTest, ReplicaRestoredMidLogCatchesUpByteIdentical) {
 
 TEST(FsmTest, IndexesSurviveRestoreAndKeepGrowing) {
   store::CatalogStore a_store, b_store;
-  Fsm a(a_store), b(b_store);
+  store::KvStore a_kv, b_kv;
+  Fsm a(a_store, a_kv), b(b_store, b_kv);
   ASSERT_TRUE(a.Apply(5, EncodeRegister(Reg("n1", MakeService("web")))).status.ok());
   ASSERT_TRUE(a.Apply(6, EncodeDeregister(Dereg("n1", "web"))).status.ok());
   ASSERT_TRUE(b.Restore(a.Snapshot()).ok());
@@ -118,7 +124,8 @@ TEST(FsmTest, IndexesSurviveRestoreAndKeepGrowing) {
 
 TEST(FsmTest, CorruptSnapshotIsDataLossAndChangesNothing) {
   store::CatalogStore a_store, b_store;
-  Fsm a(a_store), b(b_store);
+  store::KvStore a_kv, b_kv;
+  Fsm a(a_store, a_kv), b(b_store, b_kv);
   ApplyAll(a, SampleLog());
   const std::string good = a.Snapshot();
   ASSERT_TRUE(b.Apply(1, EncodeRegister(Reg("keep", MakeService("me")))).status.ok());
@@ -135,7 +142,8 @@ TEST(FsmTest, CorruptSnapshotIsDataLossAndChangesNothing) {
 
 TEST(FsmTest, RestoreFiresWatches) {
   store::CatalogStore store;
-  Fsm fsm(store);
+  store::KvStore kv;
+  Fsm fsm(store, kv);
   ASSERT_TRUE(fsm.Apply(1, EncodeRegister(Reg("n1", MakeService("web")))).status.ok());
   store::WatchSet ws;
   (void)store.CheckServiceNodes("", "web", {}, &ws);
@@ -146,7 +154,8 @@ TEST(FsmTest, RestoreFiresWatches) {
 TEST(FsmDeathTest, UndecodableEntryAborts) {
   GTEST_FLAG_SET(death_test_style, "threadsafe");
   store::CatalogStore store;
-  Fsm fsm(store);
+  store::KvStore kv;
+  Fsm fsm(store, kv);
   EXPECT_DEATH(
       {
         LogToStderr();
@@ -158,7 +167,8 @@ TEST(FsmDeathTest, UndecodableEntryAborts) {
 TEST(FsmDeathTest, UnknownMessageTypeAborts) {
   GTEST_FLAG_SET(death_test_style, "threadsafe");
   store::CatalogStore store;
-  Fsm fsm(store);
+  store::KvStore kv;
+  Fsm fsm(store, kv);
   pb::Envelope env;
   env.set_type(999);
   EXPECT_DEATH(
@@ -172,7 +182,8 @@ TEST(FsmDeathTest, UnknownMessageTypeAborts) {
 TEST(FsmDeathTest, MalformedPayloadAborts) {
   GTEST_FLAG_SET(death_test_style, "threadsafe");
   store::CatalogStore store;
-  Fsm fsm(store);
+  store::KvStore kv;
+  Fsm fsm(store, kv);
   pb::Envelope env;
   env.set_type(static_cast<uint32_t>(MessageType::kRegister));
   env.set_payload("\xff\xff\xff");
