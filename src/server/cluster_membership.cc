@@ -93,6 +93,12 @@ Status ClusterMembership::Start() {
   }
   backoff_ = options_.min_backoff;
   asio::post(strand_, [this] { Arm(milliseconds(0)); });
+  // A new leader registers its own server node at once, together with the
+  // other start-of-term writes, rather than at the next tick where it would
+  // wake blocking queries on this node a second later.
+  raft_.OnLeadershipChange(strand_, [this](bool leader) {
+    if (leader && !stopped_) EnsureRegistered();
+  });
   return Status::Ok();
 }
 
