@@ -233,3 +233,24 @@ def test_transfer_leader_and_remove_peer_with_the_cli(make_cluster, sider_bin):
                             "--id", "no-such-server",
                             "--http-addr", new.http_addr)
     assert p.returncode != 0 and "was not found" in p.stderr, p.stderr
+
+
+def test_members_reports_a_stopped_server_failed_then_alive_again(
+        make_cluster):
+    cluster = make_cluster(3)
+    leader = cluster.start()
+    victim = cluster.followers()[0]
+
+    def status_of(name):
+        return {m["Name"]: m["Status"]
+                for m in leader.api.ok_json("/v1/agent/members")}.get(name)
+
+    lib.wait_until(lambda: status_of(victim.name) == 1, 20, desc="alive")
+    victim.sigstop()
+    try:
+        lib.wait_until(lambda: status_of(victim.name) == 4, 20,
+                       desc="%s failed while SIGSTOPped" % victim.name)
+    finally:
+        victim.sigcont()
+    lib.wait_until(lambda: status_of(victim.name) == 1, 20,
+                   desc="%s alive after SIGCONT" % victim.name)
