@@ -140,7 +140,7 @@ class BlockingQuery : public std::enable_shared_from_this<BlockingQuery<T>> {
   void Watch(store::WatchSet& ws) {
     // Only a weak reference: a key that is never written again must not
     // keep a finished query (and its `done`) alive.
-    ws.OnAnyFire([weak = this->weak_from_this()] {
+    ws.OnAnyFire(this->weak_from_this(), [weak = this->weak_from_this()] {
       if (auto q = weak.lock()) {
         asio::post(q->strand_, [q] { q->Run(false); });
       }
