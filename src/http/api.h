@@ -16,6 +16,8 @@ class AgentService;
 class CatalogWriter;
 class ClusterInfo;
 class ClusterMembership;
+class HealthManager;
+class NodeFailureDetector;
 struct NodeIdentity;
 }  // namespace sider::server
 namespace sider::store {
@@ -32,6 +34,10 @@ struct ApiDeps {
   Clock& clock;
   asio::any_io_executor executor;
   const server::NodeIdentity& self;
+  // Leader-side receivers of /v1/internal/* (handlers/internal.cc); those
+  // endpoints exist only when set.
+  server::NodeFailureDetector* node_failure = nullptr;
+  server::HealthManager* health = nullptr;
   // Cluster formation and the operator API (handlers/cluster_internal.cc,
   // handlers/operator.cc); those endpoints exist only when set.
   server::ClusterMembership* membership = nullptr;
@@ -49,6 +55,7 @@ void RegisterStatus(Router& router, const ApiDeps& deps);
 void RegisterAgent(Router& router, const ApiDeps& deps);
 void RegisterCatalog(Router& router, const ApiDeps& deps);
 void RegisterHealth(Router& router, const ApiDeps& deps);
+void RegisterInternal(Router& router, const ApiDeps& deps);
 void RegisterClusterInternal(Router& router, const ApiDeps& deps);
 void RegisterOperator(Router& router, const ApiDeps& deps);
 }  // namespace handlers

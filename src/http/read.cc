@@ -53,6 +53,10 @@ void EnsureIndexHeader(Response& r, uint64_t index) {
 }
 
 void AddClusterHeaders(const server::ClusterInfo& cluster, Response& r) {
+  // A reply forwarded from the leader keeps the leader's view.
+  for (const auto& [name, value] : r.headers) {
+    if (name == "X-Consul-KnownLeader") return;
+  }
   r.SetHeader("X-Consul-KnownLeader", cluster.KnownLeader() ? "true" : "false");
   r.SetHeader("X-Consul-LastContact", std::to_string(cluster.LastContactMs()));
 }

@@ -5,6 +5,7 @@
 #include "consensus/raft_node.h"
 #include "fsm/commands.h"
 #include "server/health_manager.h"
+#include "server/node_heartbeat.h"
 #include "store/catalog_store.h"
 
 namespace sider::server {
@@ -13,8 +14,6 @@ namespace {
 using structs::Check;
 using structs::CheckType;
 using structs::HealthStatus;
-
-constexpr std::string_view kSerfCheckId = "serfHealth";
 
 // Consul's default texts, matched because UIs and scripts show them.
 constexpr std::string_view kServiceMaintenanceDefault =
@@ -36,14 +35,16 @@ AgentService::AgentService(const NodeIdentity& self,
       raft_(raft),
       health_(health) {}
 
-structs::Node AgentService::SelfNode() const {
-  structs::Node node;
-  node.name = self_.name;
-  node.id = self_.id;
-  node.address = self_.address;
-  node.datacenter = self_.datacenter;
-  node.tagged_addresses = {{"lan", self_.address}, {"wan", self_.address}};
-  return node;
+structs::Node AgentService::SelfNode() const { return NodeRowFor(self_); }
+
+structs::Node AgentService::NodeFor(const std::string& node) const {
+  if (node == self_.name) return SelfNode();
+  auto have = store_.NodeServices(node, structs::kDefaultNamespace, nullptr);
+  if (have.value) return have.value->node;
+  structs::Node n;
+  n.name = node;
+  n.datacenter = self_.datacenter;
+  return n;
 }
 
 void AgentService::Propose(std::string command, Done done) {
@@ -53,19 +54,20 @@ void AgentService::Propose(std::string command, Done done) {
                 });
 }
 
-void AgentService::RegisterService(structs::Service service,
+void AgentService::RegisterService(const std::string& node,
+                                   structs::Service service,
                                    std::vector<Check> checks, Done done) {
-  service.node = self_.name;
+  service.node = node;
   if (service.id.empty()) service.id = service.name;
   for (Check& c : checks) {
-    c.node = self_.name;
+    c.node = node;
     c.ns = service.ns;
     c.service_id = service.id;
     c.service_name = service.name;
     c.service_tags = service.tags;
   }
   structs::RegisterCommand cmd;
-  cmd.node = SelfNode();
+  cmd.node = NodeFor(node);
   cmd.skip_node_update = true;
   cmd.service = std::move(service);
   cmd.checks = checks;
@@ -76,32 +78,34 @@ void AgentService::RegisterService(structs::Service service,
           });
 }
 
-void AgentService::DeregisterService(const std::string& ns,
+void AgentService::DeregisterService(const std::string& node,
+                                     const std::string& ns,
                                      const std::string& service_id,
                                      Done done) {
-  if (!store_.GetService(self_.name, ns, service_id)) {
+  if (!store_.GetService(node, ns, service_id)) {
     done(Status(Code::kNotFound, "Unknown service ID \"" + service_id + "\""));
     return;
   }
   std::vector<std::string> removed;
-  for (const Check& c : store_.ChecksOnNode(self_.name)) {
+  for (const Check& c : store_.ChecksOnNode(node)) {
     if (c.service_id == service_id && c.ns == ns) removed.push_back(c.check_id);
   }
   structs::DeregisterCommand cmd;
-  cmd.node = self_.name;
+  cmd.node = node;
   cmd.ns = ns;
   cmd.service_id = service_id;
-  Propose(fsm::EncodeDeregister(cmd), [this, removed = std::move(removed),
+  Propose(fsm::EncodeDeregister(cmd), [this, node, removed = std::move(removed),
                                        done = std::move(done)](Status s) {
-    if (s.ok()) health_.ChecksRemoved(self_.name, removed);
+    if (s.ok()) health_.ChecksRemoved(node, removed);
     done(std::move(s));
   });
 }
 
-void AgentService::RegisterCheck(Check check, Done done) {
-  check.node = self_.name;
+void AgentService::RegisterCheck(const std::string& node, Check check,
+                                 Done done) {
+  check.node = node;
   if (!check.service_id.empty()) {
-    auto svc = store_.GetService(self_.name, check.ns, check.service_id);
+    auto svc = store_.GetService(node, check.ns, check.service_id);
     if (!svc) {
       done(Status(Code::kNotFound,
                   "ServiceID \"" + check.service_id + "\" does not exist"));
@@ -111,7 +115,7 @@ void AgentService::RegisterCheck(Check check, Done done) {
     check.service_tags = svc->tags;
   }
   structs::RegisterCommand cmd;
-  cmd.node = SelfNode();
+  cmd.node = NodeFor(node);
   cmd.skip_node_update = true;
   cmd.checks.push_back(check);
   Propose(fsm::EncodeRegister(cmd), [this, check = std::move(check),
@@ -121,27 +125,29 @@ void AgentService::RegisterCheck(Check check, Done done) {
   });
 }
 
-void AgentService::DeregisterCheck(const std::string& check_id, Done done) {
-  if (!store_.GetCheck(self_.name, check_id)) {
+void AgentService::DeregisterCheck(const std::string& node,
+                                   const std::string& check_id, Done done) {
+  if (!store_.GetCheck(node, check_id)) {
     done(Status(Code::kNotFound, "Unknown check ID \"" + check_id +
                                      "\". Ensure that the check ID is "
                                      "passed, not the check name."));
     return;
   }
   structs::DeregisterCommand cmd;
-  cmd.node = self_.name;
+  cmd.node = node;
   cmd.check_id = check_id;
   Propose(fsm::EncodeDeregister(cmd),
-          [this, check_id, done = std::move(done)](Status s) {
-            if (s.ok()) health_.ChecksRemoved(self_.name, {check_id});
+          [this, node, check_id, done = std::move(done)](Status s) {
+            if (s.ok()) health_.ChecksRemoved(node, {check_id});
             done(std::move(s));
           });
 }
 
-void AgentService::UpdateTtl(const std::string& check_id,
+void AgentService::UpdateTtl(const std::string& node,
+                             const std::string& check_id,
                              HealthStatus status, std::string output,
                              Done done) {
-  auto check = store_.GetCheck(self_.name, check_id);
+  auto check = store_.GetCheck(node, check_id);
   if (!check) {
     done(Status(Code::kNotFound, "Unknown check ID \"" + check_id +
                                      "\". Ensure that the check ID is "
@@ -158,18 +164,19 @@ void AgentService::UpdateTtl(const std::string& check_id,
     return;
   }
   structs::UpdateCheckCommand cmd;
-  cmd.node = self_.name;
+  cmd.node = node;
   cmd.check_id = check_id;
   cmd.status = status;
   cmd.output = std::move(output);
   Propose(fsm::EncodeUpdateCheck(cmd), std::move(done));
 }
 
-void AgentService::ServiceMaintenance(const std::string& ns,
+void AgentService::ServiceMaintenance(const std::string& node,
+                                      const std::string& ns,
                                       const std::string& service_id,
                                       bool enable, std::string reason,
                                       Done done) {
-  auto svc = store_.GetService(self_.name, ns, service_id);
+  auto svc = store_.GetService(node, ns, service_id);
   if (!svc) {
     done(Status(Code::kNotFound, "Unknown service ID \"" + service_id + "\""));
     return;
@@ -177,11 +184,11 @@ void AgentService::ServiceMaintenance(const std::string& ns,
   const std::string check_id =
       std::string(structs::kServiceMaintenancePrefix) + service_id;
   if (!enable) {
-    if (!store_.GetCheck(self_.name, check_id)) {
+    if (!store_.GetCheck(node, check_id)) {
       done(Status::Ok());
       return;
     }
-    DeregisterCheck(check_id, std::move(done));
+    DeregisterCheck(node, check_id, std::move(done));
     return;
   }
   Check check;
@@ -192,18 +199,18 @@ void AgentService::ServiceMaintenance(const std::string& ns,
   check.status = HealthStatus::kCritical;
   check.service_id = service_id;
   check.ns = ns;
-  RegisterCheck(std::move(check), std::move(done));
+  RegisterCheck(node, std::move(check), std::move(done));
 }
 
-void AgentService::NodeMaintenance(bool enable, std::string reason,
-                                   Done done) {
+void AgentService::NodeMaintenance(const std::string& node, bool enable,
+                                   std::string reason, Done done) {
   const std::string check_id(structs::kNodeMaintenanceCheckId);
   if (!enable) {
-    if (!store_.GetCheck(self_.name, check_id)) {
+    if (!store_.GetCheck(node, check_id)) {
       done(Status::Ok());
       return;
     }
-    DeregisterCheck(check_id, std::move(done));
+    DeregisterCheck(node, check_id, std::move(done));
     return;
   }
   Check check;
@@ -212,18 +219,19 @@ void AgentService::NodeMaintenance(bool enable, std::string reason,
   check.notes = reason.empty() ? std::string(kNodeMaintenanceDefault)
                                : std::move(reason);
   check.status = HealthStatus::kCritical;
-  RegisterCheck(std::move(check), std::move(done));
+  RegisterCheck(node, std::move(check), std::move(done));
 }
 
-void AgentService::SetServiceEnabled(const std::string& ns,
+void AgentService::SetServiceEnabled(const std::string& node,
+                                     const std::string& ns,
                                      const std::string& service_id,
                                      bool enabled, Done done) {
-  if (!store_.GetService(self_.name, ns, service_id)) {
+  if (!store_.GetService(node, ns, service_id)) {
     done(Status(Code::kNotFound, "Unknown service ID \"" + service_id + "\""));
     return;
   }
   structs::SetServiceEnabledCommand cmd;
-  cmd.node = self_.name;
+  cmd.node = node;
   cmd.ns = ns;
   cmd.service_id = service_id;
   cmd.enabled = enabled;
@@ -241,8 +249,14 @@ void AgentService::EnsureSelfRegistered(Done done) {
   auto have = store_.NodeServices(self_.name, structs::kDefaultNamespace,
                                   nullptr);
   auto have_check = store_.GetCheck(self_.name, serf.check_id);
+  if (have.value) {  // Keep Meta keys others wrote; ours win.
+    structs::Meta meta = have.value->node.meta;
+    for (auto& [k, v] : want.meta) meta[k] = v;
+    want.meta = std::move(meta);
+  }
   if (have.value && have.value->node.address == want.address &&
-      have.value->node.id == want.id && have_check &&
+      have.value->node.id == want.id &&
+      have.value->node.meta == want.meta && have_check &&
       have_check->status == HealthStatus::kPassing) {
     done(Status::Ok());
     return;

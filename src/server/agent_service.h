@@ -1,7 +1,16 @@
 // AgentService: the agent endpoints' logic for services and checks
-// registered through this node (Consul's /v1/agent/...): registration,
+// registered through a node (Consul's /v1/agent/...): registration,
 // deregistration, TTL updates, maintenance mode. Every change is a command
 // proposed to Raft; the callback runs once it is committed and applied.
+//
+// Agent writes are node-scoped but run on the leader: a follower forwards
+// them (http/cluster_dispatch.h) and the leader acts for the origin node
+// named in X-Sider-Forwarded. So every method takes the node the request
+// came through (`node`); it is this node's own name for a local request.
+// The origin node's catalog row is kept as is (it is registered by its
+// heartbeat, server/node_heartbeat.h); only this node can write its own.
+// Probes of the registered checks run on the origin node, which finds them
+// in the replicated catalog (HealthManager).
 //
 // TTL passes are the hot path: a pass that changes neither status nor
 // output is answered from leader memory (TtlTracker) without a log entry.
@@ -44,26 +53,31 @@ class AgentService {
 
   // PUT /v1/agent/service/register. `service.node` and the checks' node,
   // service id and name are filled in here.
-  void RegisterService(structs::Service service,
+  void RegisterService(const std::string& node, structs::Service service,
                        std::vector<structs::Check> checks, Done done);
   // PUT /v1/agent/service/deregister/:id
-  void DeregisterService(const std::string& ns, const std::string& service_id,
-                         Done done);
+  void DeregisterService(const std::string& node, const std::string& ns,
+                         const std::string& service_id, Done done);
   // PUT /v1/agent/check/register
-  void RegisterCheck(structs::Check check, Done done);
+  void RegisterCheck(const std::string& node, structs::Check check,
+                     Done done);
   // PUT /v1/agent/check/deregister/:id
-  void DeregisterCheck(const std::string& check_id, Done done);
+  void DeregisterCheck(const std::string& node, const std::string& check_id,
+                       Done done);
   // pass/warn/fail/update on a TTL check.
-  void UpdateTtl(const std::string& check_id, structs::HealthStatus status,
-                 std::string output, Done done);
+  void UpdateTtl(const std::string& node, const std::string& check_id,
+                 structs::HealthStatus status, std::string output, Done done);
   // PUT /v1/agent/service/maintenance/:id
-  void ServiceMaintenance(const std::string& ns, const std::string& service_id,
-                          bool enable, std::string reason, Done done);
+  void ServiceMaintenance(const std::string& node, const std::string& ns,
+                          const std::string& service_id, bool enable,
+                          std::string reason, Done done);
   // PUT /v1/agent/maintenance
-  void NodeMaintenance(bool enable, std::string reason, Done done);
+  void NodeMaintenance(const std::string& node, bool enable,
+                       std::string reason, Done done);
   // Sider extension: PUT /v1/agent/service/enable/:id?enable=
-  void SetServiceEnabled(const std::string& ns, const std::string& service_id,
-                         bool enabled, Done done);
+  void SetServiceEnabled(const std::string& node, const std::string& ns,
+                         const std::string& service_id, bool enabled,
+                         Done done);
 
   // Registers this node itself (with Consul's "serfHealth" check) unless it
   // is already there unchanged. Called by the leader after its barrier.
@@ -74,6 +88,9 @@ class AgentService {
  private:
   void Propose(std::string command, Done done);
   structs::Node SelfNode() const;
+  // The catalog row to write with: ours for this node, else the stored
+  // one (or just the name), never updated (skip_node_update).
+  structs::Node NodeFor(const std::string& node) const;
 
   const NodeIdentity self_;
   const asio::any_io_executor executor_;

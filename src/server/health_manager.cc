@@ -41,11 +41,51 @@ HealthManager::HealthManager(const NodeIdentity& self, asio::io_context& io,
 HealthManager::~HealthManager() { Stop(); }
 
 void HealthManager::Start() {
-  for (const Check& c : store_.ChecksOnNode(self_.name)) {
-    if (IsProbe(c.type)) runner_.Upsert(c);
-  }
+  WatchOwnChecks();
   raft_.OnLeadershipChange(io_.get_executor(),
                            [this](bool leader) { OnLeadership(leader); });
+}
+
+// Runs on an io thread: reads this node's checks, starts and stops probe
+// runners to match, and re-arms the watch. Writes that land together fire
+// the watch once, so a burst costs one pass.
+void HealthManager::WatchOwnChecks() {
+  store::WatchSet ws;
+  auto checks = store_.NodeChecks(self_.name, &ws);
+  std::set<std::string> now;
+  for (const Check& c : checks.value) {
+    if (!IsProbe(c.type)) continue;
+    now.insert(c.check_id);
+    runner_.Upsert(c);  // A no-op when unchanged.
+  }
+  std::vector<std::string> gone;
+  {
+    WriterLock lock(&mu_);
+    if (stopped_) return;
+    for (const std::string& id : probes_) {
+      if (!now.contains(id)) gone.push_back(id);
+    }
+    probes_ = std::move(now);
+  }
+  for (const std::string& id : gone) runner_.Remove(id);
+  ws.OnAnyFire([this] {
+    // On the consensus thread: hop to io. The app stops io before it
+    // destroys this manager, so a queued hop never outlives it.
+    asio::post(io_, [this] { WatchOwnChecks(); });
+  });
+}
+
+void HealthManager::ApplyProbeUpdate(structs::UpdateCheckCommand cmd,
+                                     std::function<void(Status)> done) {
+  if (!store_.GetCheck(cmd.node, cmd.check_id)) {
+    done(Status(Code::kNotFound,
+                "Unknown check ID \"" + cmd.check_id + "\""));
+    return;
+  }
+  raft_.Propose(fsm::EncodeUpdateCheck(cmd), io_.get_executor(),
+                [done = std::move(done)](fsm::ApplyResult r) {
+                  done(std::move(r.status));
+                });
 }
 
 void HealthManager::Stop() {
@@ -163,6 +203,20 @@ void HealthManager::OnProbeResult(agent::CheckResult result) {
       return;
     }
     last = now;
+  }
+  if (remote_update_ && !raft_.IsLeader()) {
+    structs::UpdateCheckCommand cmd;
+    cmd.node = self_.name;
+    cmd.check_id = result.check_id;
+    cmd.status = result.status;
+    cmd.output = std::move(result.output);
+    remote_update_(std::move(cmd), [id = result.check_id](Status s) {
+      if (!s.ok()) {
+        spdlog::warn("check {}: sending the result to the leader failed: {}",
+                     id, s.message());
+      }
+    });
+    return;
   }
   ProposeStatus(self_.name, result.check_id, result.status,
                 std::move(result.output));

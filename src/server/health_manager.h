@@ -6,7 +6,11 @@
 //    starts every "critical since" clock afresh, so nothing expires early
 //    because of a failover.
 //  * Local duties (on the node a service was registered through): running
-//    its HTTP, TCP and command checks.
+//    its HTTP, TCP and command checks. Registrations are written on the
+//    leader (forwarded there), so each node learns of its own probes from
+//    the replicated catalog: it watches its node's checks in the store and
+//    starts/stops runners to match. A probe's result is proposed directly on
+//    the leader and sent to the leader (SetRemoteUpdate) elsewhere.
 //
 // Only transitions become Raft commands: a TTL pass that changes nothing is
 // memory only; a probe result is proposed when its status changes, or when
@@ -18,6 +22,8 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
+#include <set>
 #include <map>
 #include <memory>
 #include <string>
@@ -29,6 +35,7 @@
 #include "base/asio.h"
 #include "base/clock.h"
 #include "base/mutex.h"
+#include "base/status.h"
 #include "server/node_identity.h"
 #include "structs/catalog.h"
 
@@ -50,10 +57,23 @@ class HealthManager {
                 store::CatalogStore& store, consensus::RaftNode& raft);
   ~HealthManager();
 
-  // Starts local check runners for the checks already in the store on this
-  // node and subscribes to leadership changes.
+  // How a probe result reaches the leader from a follower (the app routes
+  // it through http::ClusterDispatch to /v1/internal/check-update). Without
+  // one, results are proposed locally (which fails off the leader). Call
+  // before Start().
+  using RemoteUpdate = std::function<void(structs::UpdateCheckCommand,
+                                          std::function<void(Status)>)>;
+  void SetRemoteUpdate(RemoteUpdate fn) { remote_update_ = std::move(fn); }
+
+  // Starts watching this node's checks in the store (running their probes)
+  // and subscribes to leadership changes.
   void Start();
   void Stop();
+
+  // Leader: a probe result sent by the node that ran it. kNotFound if the
+  // check is gone; else the proposal's outcome.
+  void ApplyProbeUpdate(structs::UpdateCheckCommand cmd,
+                        std::function<void(Status)> done);
 
   // After a registration committed: track TTLs, start probes.
   void ChecksRegistered(const std::vector<structs::Check>& checks);
@@ -68,6 +88,7 @@ class HealthManager {
                  const std::string& output);
 
  private:
+  void WatchOwnChecks();
   void OnLeadership(bool leader);
   void OnTtlExpired(const std::string& node, const std::string& check_id);
   void OnProbeResult(agent::CheckResult result);
@@ -83,8 +104,11 @@ class HealthManager {
   consensus::RaftNode& raft_;
   agent::TtlTracker ttl_;
   agent::CheckRunner runner_;
+  RemoteUpdate remote_update_;
 
   Mutex mu_;
+  // Probe check ids with a runner, as last reconciled from the store.
+  std::set<std::string> probes_ SIDER_GUARDED_BY(mu_);
   bool leader_ SIDER_GUARDED_BY(mu_) = false;
   bool stopped_ SIDER_GUARDED_BY(mu_) = false;
   // (node, check id) -> when the leader first saw it critical.

@@ -1,12 +1,17 @@
 // /v1/agent/service/*, /v1/agent/check/*, /v1/agent/maintenance: writes go
 // through server::AgentService; reads come from the store for this node.
 //
+// Node scope: on a follower these writes are forwarded to the leader
+// (http/cluster_dispatch.h), which acts for the node named in
+// X-Sider-Forwarded; so a service registered through n2 lands on n2.
+//
 // Methods: Consul 1.x wants PUT for every agent write, but python-consul
 // (Debian's 0.7.1) sends deregister and the TTL updates as GET, so those
 // endpoints take both.
 #include <string>
 
 #include "http/api.h"
+#include "http/cluster_dispatch.h"
 #include "http/handlers/common.h"
 #include "http/read.h"
 #include "server/agent_service.h"
@@ -19,11 +24,17 @@ namespace {
 
 using structs::HealthStatus;
 
+// The node the request came through: the forwarding follower's, or ours.
+std::string Origin(const ApiDeps& deps, const Request& req) {
+  auto from = req.Header(kForwardedHeader);
+  return from && !from->empty() ? *from : deps.self.name;
+}
+
 void Ttl(const ApiDeps& deps, HealthStatus status, Request req,
          Responder respond) {
   std::string id(req.Param());
   std::string note = req.Get("note").value_or("");
-  deps.agent.UpdateTtl(id, status, std::move(note),
+  deps.agent.UpdateTtl(Origin(deps, req), id, status, std::move(note),
                        WriteReply(std::move(respond)));
 }
 
@@ -34,7 +45,7 @@ void RegisterAgent(Router& router, const ApiDeps& deps) {
   auto& agent = deps.agent;
 
   router.Add({Method::kPut}, "/v1/agent/service/register",
-             [&agent](Request req, Responder respond) {
+             [d, &agent](Request req, Responder respond) {
                auto reg = structs::DecodeAgentServiceRegistration(req.body);
                if (!reg.ok()) {
                  respond(ErrorResponse(reg.status()));
@@ -43,18 +54,19 @@ void RegisterAgent(Router& router, const ApiDeps& deps) {
                if (auto ns = req.Get("ns"); ns && !ns->empty()) {
                  reg.value().service.ns = *ns;
                }
-               agent.RegisterService(std::move(reg.value().service),
+               agent.RegisterService(Origin(*d, req),
+                                     std::move(reg.value().service),
                                      std::move(reg.value().checks),
                                      WriteReply(std::move(respond)));
              });
   router.Add({Method::kPut, Method::kGet}, "/v1/agent/service/deregister/*",
-             [&agent](Request req, Responder respond) {
-               agent.DeregisterService(RequestNamespace(req),
+             [d, &agent](Request req, Responder respond) {
+               agent.DeregisterService(Origin(*d, req), RequestNamespace(req),
                                        std::string(req.Param()),
                                        WriteReply(std::move(respond)));
              });
   router.Add({Method::kPut}, "/v1/agent/service/maintenance/*",
-             [&agent](Request req, Responder respond) {
+             [d, &agent](Request req, Responder respond) {
                auto enable = ParseBoolParam(req, "enable");
                if (!enable) {
                  respond(ErrorResponse(Status(
@@ -63,12 +75,13 @@ void RegisterAgent(Router& router, const ApiDeps& deps) {
                  return;
                }
                agent.ServiceMaintenance(
-                   RequestNamespace(req), std::string(req.Param()), *enable,
+                   Origin(*d, req), RequestNamespace(req),
+                   std::string(req.Param()), *enable,
                    req.Get("reason").value_or(""),
                    WriteReply(std::move(respond)));
              });
   router.Add({Method::kPut}, "/v1/agent/service/enable/*",
-             [&agent](Request req, Responder respond) {
+             [d, &agent](Request req, Responder respond) {
                auto enable = ParseBoolParam(req, "enable");
                if (!enable) {
                  respond(ErrorResponse(Status(
@@ -76,12 +89,12 @@ void RegisterAgent(Router& router, const ApiDeps& deps) {
                      "Missing or invalid value for the 'enable' parameter")));
                  return;
                }
-               agent.SetServiceEnabled(RequestNamespace(req),
+               agent.SetServiceEnabled(Origin(*d, req), RequestNamespace(req),
                                        std::string(req.Param()), *enable,
                                        WriteReply(std::move(respond)));
              });
   router.Add({Method::kPut}, "/v1/agent/maintenance",
-             [&agent](Request req, Responder respond) {
+             [d, &agent](Request req, Responder respond) {
                auto enable = ParseBoolParam(req, "enable");
                if (!enable) {
                  respond(ErrorResponse(Status(
@@ -89,22 +102,23 @@ void RegisterAgent(Router& router, const ApiDeps& deps) {
                      "Missing or invalid value for the 'enable' parameter")));
                  return;
                }
-               agent.NodeMaintenance(*enable, req.Get("reason").value_or(""),
+               agent.NodeMaintenance(Origin(*d, req), *enable,
+                                     req.Get("reason").value_or(""),
                                      WriteReply(std::move(respond)));
              });
   router.Add({Method::kPut}, "/v1/agent/check/register",
-             [&agent](Request req, Responder respond) {
+             [d, &agent](Request req, Responder respond) {
                auto check = structs::DecodeAgentCheckRegistration(req.body);
                if (!check.ok()) {
                  respond(ErrorResponse(check.status()));
                  return;
                }
-               agent.RegisterCheck(std::move(check).value(),
+               agent.RegisterCheck(Origin(*d, req), std::move(check).value(),
                                    WriteReply(std::move(respond)));
              });
   router.Add({Method::kPut, Method::kGet}, "/v1/agent/check/deregister/*",
-             [&agent](Request req, Responder respond) {
-               agent.DeregisterCheck(std::string(req.Param()),
+             [d, &agent](Request req, Responder respond) {
+               agent.DeregisterCheck(Origin(*d, req), std::string(req.Param()),
                                      WriteReply(std::move(respond)));
              });
   router.Add({Method::kPut, Method::kGet}, "/v1/agent/check/pass/*",
@@ -123,13 +137,14 @@ void RegisterAgent(Router& router, const ApiDeps& deps) {
                    std::move(respond));
              });
   router.Add({Method::kPut}, "/v1/agent/check/update/*",
-             [&agent](Request req, Responder respond) {
+             [d, &agent](Request req, Responder respond) {
                auto update = structs::DecodeCheckUpdate(req.body);
                if (!update.ok()) {
                  respond(ErrorResponse(update.status()));
                  return;
                }
-               agent.UpdateTtl(std::string(req.Param()), update->status,
+               agent.UpdateTtl(Origin(*d, req), std::string(req.Param()),
+                               update->status,
                                update->output, WriteReply(std::move(respond)));
              });
 

@@ -8,6 +8,7 @@ void RegisterApi(Router& router, const ApiDeps& deps) {
   handlers::RegisterAgent(router, deps);
   handlers::RegisterCatalog(router, deps);
   handlers::RegisterHealth(router, deps);
+  handlers::RegisterInternal(router, deps);
   handlers::RegisterClusterInternal(router, deps);
   handlers::RegisterOperator(router, deps);
 }

@@ -1,0 +1,298 @@
+"""Any node serves any request; leader-only duties (docs/consistency.md).
+
+Three real `sider server` processes on loopback: the first bootstraps, the
+other two --join it. Every wait is bounded.
+"""
+
+import time
+
+import pytest
+import requests
+
+import sider_testlib as lib
+
+NODE_TTL = 5.0  # run_server.cc's kNodeTtl.
+
+
+class ClusterNode(lib.SiderServer):
+    """A `sider server` member of a test cluster."""
+
+    def __init__(self, binary, base, name, bootstrap=False, join=None):
+        super().__init__(binary, base / name / "data", base / (name + ".log"),
+                         name=name)
+        self.bootstrap = bootstrap
+        self.join = join
+
+    def argv(self):
+        argv = [self.binary, "server", "--node", self.name,
+                "--data-dir", self.data_dir,
+                "--http-addr", "127.0.0.1:%d" % self.http_port,
+                "--raft-addr", "127.0.0.1:%d" % self.raft_port]
+        if self.bootstrap:
+            argv.append("--bootstrap")
+        if self.join:
+            argv += ["--join", self.join]
+        return argv + list(self.extra_args)
+
+
+class Cluster:
+    def __init__(self, binary, base, size=3):
+        first = ClusterNode(binary, base, "n1", bootstrap=True)
+        join = "127.0.0.1:%d" % first.http_port
+        self.nodes = [first] + [
+            ClusterNode(binary, base, "n%d" % i, join=join)
+            for i in range(2, size + 1)]
+
+    def start(self):
+        self.nodes[0].start(wait=True)
+        for n in self.nodes[1:]:
+            n.start(wait=False)
+        lib.wait_until(self._formed, 60, interval=0.2,
+                       desc="every server has joined and knows the leader")
+        return self
+
+    def _formed(self):
+        want = len(self.nodes)
+        for n in self.nodes:
+            if n.proc is None:
+                continue
+            r = n.api.get("/v1/status/peers", timeout=2)
+            if r.status_code != 200 or len(r.json()) != want:
+                return False
+            if r.headers.get("X-Consul-KnownLeader") != "true":
+                return False
+            # Forwarding needs the leader's HTTP address: a forwarded write
+            # proves it end to end.
+            w = n.api.put("/v1/kv/_formed/%s" % n.name, data=b"1", timeout=5)
+            if w.status_code == 404:  # No KV yet: use the catalog instead.
+                w = n.api.put("/v1/catalog/register", timeout=5, json={
+                    "Node": "_formed-" + n.name, "Address": "127.0.0.9"})
+            if w.status_code != 200:
+                return False
+        return True
+
+    def leader(self):
+        for n in self.alive():
+            if n.api.get("/v1/agent/self", timeout=2).status_code != 200:
+                continue
+            leader = n.api.get("/v1/status/leader", timeout=2).json()
+            if leader == "127.0.0.1:%d" % n.raft_port:
+                return n
+        return None
+
+    def wait_leader(self, timeout=30):
+        return lib.wait_until(self.leader, timeout, interval=0.1,
+                              desc="a leader")
+
+    def followers(self):
+        leader = self.wait_leader()
+        return [n for n in self.alive() if n is not leader]
+
+    def alive(self):
+        return [n for n in self.nodes if n.proc is not None]
+
+    def stop(self):
+        for n in self.nodes:
+            n.stop()
+
+
+def _make_cluster(sider_bin, tmp_path_factory, name):
+    base = tmp_path_factory.mktemp(name)
+    return Cluster(sider_bin, base).start()
+
+
+@pytest.fixture(scope="module")
+def cluster(sider_bin, tmp_path_factory):
+    c = _make_cluster(sider_bin, tmp_path_factory, "cc-shared")
+    yield c
+    c.stop()
+
+
+@pytest.fixture
+def own_cluster(sider_bin, tmp_path_factory, request):
+    c = _make_cluster(sider_bin, tmp_path_factory, "cc-" + request.node.name[:30])
+    yield c
+    c.stop()
+
+
+# ---- forwarding -----------------------------------------------------------
+
+def test_follower_forwards_writes_with_status_and_body_unchanged(cluster):
+    leader = cluster.wait_leader()
+    follower = cluster.followers()[0]
+    name = lib.uniq("fwd")
+    body = {"Node": name, "Address": "127.0.0.2",
+            "Service": {"Service": name, "Port": 80}}
+    r = follower.api.put("/v1/catalog/register", json=body)
+    assert r.status_code == 200, r.text
+    assert r.text == "true"
+    assert int(r.headers["X-Consul-Index"]) > 0
+    # An error answer comes back unchanged too: same status and text as
+    # the leader gives for the same request.
+    bad = {"Node": name, "Address": "127.0.0.2",
+           "Check": {"CheckID": "c", "Name": "c", "ServiceID": "missing"}}
+    from_leader = leader.api.put("/v1/catalog/register", json=bad)
+    from_follower = follower.api.put("/v1/catalog/register", json=bad)
+    assert from_leader.status_code >= 400
+    assert from_follower.status_code == from_leader.status_code
+    assert from_follower.text == from_leader.text
+    assert from_follower.headers.get("Content-Type") == \
+        from_leader.headers.get("Content-Type")
+
+
+def test_default_reads_on_a_follower_see_its_own_writes(cluster):
+    follower = cluster.followers()[-1]
+    for i in range(20):
+        name = lib.uniq("ryw")
+        r = follower.api.put("/v1/catalog/register", json={
+            "Node": name, "Address": "127.0.0.3",
+            "Service": {"Service": name, "Port": 1000 + i}})
+        assert r.status_code == 200, r.text
+        # Default mode is linearizable: the write is visible at once, from
+        # the follower that forwarded it.
+        got = follower.api.get("/v1/catalog/service/" + name)
+        assert got.status_code == 200
+        assert [s["ServicePort"] for s in got.json()] == [1000 + i]
+        got = follower.api.get("/v1/catalog/service/%s?consistent" % name)
+        assert [s["ServicePort"] for s in got.json()] == [1000 + i]
+
+
+def test_stale_reads_are_served_locally_with_last_contact(cluster):
+    follower = cluster.followers()[0]
+    name = lib.uniq("stale")
+    assert follower.api.put("/v1/catalog/register", json={
+        "Node": name, "Address": "127.0.0.4",
+        "Service": {"Service": name}}).status_code == 200
+    got = lib.wait_until(
+        lambda: (lambda r: r if r.status_code == 200 and r.json() else None)(
+            follower.api.get("/v1/catalog/service/%s?stale" % name)),
+        10, desc="the write replicated to the follower")
+    assert got.headers["X-Consul-KnownLeader"] == "true"
+    contact = got.headers["X-Consul-LastContact"]
+    assert contact.isdigit()
+    assert int(contact) < 5000  # Heartbeats arrive every 30 ms.
+    # max_stale generous enough: still served here, still fine.
+    r = follower.api.get("/v1/catalog/service/%s?stale&max_stale=10s" % name)
+    assert r.status_code == 200 and r.json()
+
+
+def test_agent_registration_through_a_follower_lands_on_it_and_its_check_runs_there(cluster):
+    follower = cluster.followers()[0]
+    target = lib.StatusHTTPServer(status=200)
+    try:
+        name = lib.uniq("agentfwd")
+        r = follower.api.put("/v1/agent/service/register", json={
+            "Name": name, "Port": 8080,
+            "Check": {"HTTP": target.url, "Interval": "1s"}})
+        assert r.status_code == 200, r.text
+        rows = lib.wait_until(
+            lambda: follower.api.get("/v1/catalog/service/" + name).json(),
+            10, desc="the service in the catalog")
+        assert rows[0]["Node"] == follower.name
+        # The follower's own agent view has it (local read, replicated).
+        lib.wait_until(lambda: name in follower.api.get(
+            "/v1/agent/services").json(), 10, desc="agent/services on follower")
+
+        def status():
+            rows = follower.api.get("/v1/health/checks/" + name).json()
+            return rows[0]["Status"] if rows else None
+        lib.wait_until(lambda: status() == "passing", 15,
+                       desc="the HTTP check passing")
+        # The probe runs on the follower and its results reach the leader:
+        # a failing target turns the check critical.
+        target.status = 500
+        lib.wait_until(lambda: status() == "critical", 15,
+                       desc="the HTTP check critical")
+        # A TTL pass through the follower also lands on its node's check.
+        r = follower.api.put("/v1/agent/check/register", json={
+            "Name": name + "-ttl", "TTL": "30s", "ServiceID": name})
+        assert r.status_code == 200, r.text
+        ttl_id = lib.wait_until(lambda: [
+            cid for cid, ch in follower.api.get("/v1/agent/checks").json().items()
+            if ch["Name"] == name + "-ttl"], 10, desc="the TTL check")[0]
+        r = follower.api.put("/v1/agent/check/pass/" + ttl_id)
+        assert r.status_code == 200, r.text
+        lib.wait_until(
+            lambda: follower.api.get("/v1/agent/checks").json()[ttl_id][
+                "Status"] == "passing", 10, desc="the TTL check passing")
+        hits = target.hits
+        assert hits > 0  # Probed by the follower (nobody else runs it).
+    finally:
+        target.close()
+
+
+# ---- failures -------------------------------------------------------------
+
+def test_node_failure_detector_marks_a_dead_follower_critical(own_cluster):
+    c = own_cluster
+    victim = c.followers()[0]
+    leader = c.wait_leader()
+    name = lib.uniq("dies")
+    r = victim.api.put("/v1/agent/service/register",
+                       json={"Name": name, "Port": 9})
+    assert r.status_code == 200, r.text
+
+    def passing_ids():
+        return [row["Service"]["ID"] for row in leader.api.get(
+            "/v1/health/service/%s?passing" % name).json()]
+    lib.wait_until(lambda: passing_ids() == [name], 10,
+                   desc="the service passing")
+    serf = lib.wait_until(
+        lambda: [ch for ch in leader.api.get(
+            "/v1/health/node/" + victim.name).json()
+            if ch["CheckID"] == "serfHealth"], 10, desc="serfHealth")
+    assert serf[0]["Status"] == "passing"
+
+    t0 = time.monotonic()
+    victim.kill9()
+
+    def serf_status():
+        for ch in leader.api.get("/v1/health/node/" + victim.name).json():
+            if ch["CheckID"] == "serfHealth":
+                return ch["Status"], ch["Output"]
+        return None
+    st = lib.wait_until(lambda: (lambda s: s if s and s[0] == "critical"
+                                 else None)(serf_status()),
+                        NODE_TTL + 10, desc="serfHealth critical")
+    took = time.monotonic() - t0
+    assert st[1] == "Agent not live or unreachable"
+    assert took >= NODE_TTL - 1.5, "marked critical before the node TTL"
+    assert passing_ids() == []
+
+
+def test_without_quorum_writes_and_default_reads_fail_fast_and_stale_serves(own_cluster):
+    c = own_cluster
+    survivor = c.followers()[0]
+    name = lib.uniq("quorum")
+    assert survivor.api.put("/v1/catalog/register", json={
+        "Node": name, "Address": "127.0.0.5",
+        "Service": {"Service": name}}).status_code == 200
+    lib.wait_until(lambda: survivor.api.get(
+        "/v1/catalog/service/%s?stale" % name).json(), 10,
+        desc="replicated to the survivor")
+    for n in c.alive():
+        if n is not survivor:
+            n.kill9()
+    # Let the survivor notice the leader is gone (election timeout), then
+    # every request must come back within a few seconds.
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if survivor.api.get("/v1/status/leader").json() == "":
+            break
+        time.sleep(0.1)
+    for method, path, kw in [
+            ("PUT", "/v1/catalog/register",
+             {"json": {"Node": name, "Address": "127.0.0.6"}}),
+            ("GET", "/v1/catalog/service/" + name, {}),
+            ("GET", "/v1/health/service/%s?consistent" % name, {})]:
+        t0 = time.monotonic()
+        r = survivor.api.request(method, path, timeout=15, **kw)
+        took = time.monotonic() - t0
+        assert r.status_code == 500, (method, path, r.status_code, r.text)
+        assert "No cluster leader" in r.text
+        assert took < 5.0, "%s %s took %.1fs" % (method, path, took)
+    r = survivor.api.get("/v1/catalog/service/%s?stale" % name)
+    assert r.status_code == 200
+    assert r.json()[0]["ServiceName"] == name
+    assert r.headers["X-Consul-KnownLeader"] == "false"
+    assert int(r.headers["X-Consul-LastContact"]) > 0
