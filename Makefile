@@ -37,8 +37,14 @@ integration: release
 
 test: unit integration
 
-bench: release
-	bash bench/run
+# Sider beside 3-member etcd and ZooKeeper clusters (docs/benchmarks.md).
+# bench/setup.sh installs the peers; cmake is re-run so that the load
+# generator finds libzookeeper-mt-dev. BENCH_ARGS: e.g. --only register.
+bench: setup
+	bash bench/setup.sh
+	cmake --preset release >/dev/null
+	cmake --build --preset release --target sider sider-loadgen
+	bash bench/run --no-setup $(BENCH_ARGS)
 
 clean:
 	rm -rf build

@@ -98,7 +98,8 @@ THROUGHPUT_METRICS = (("ops/s", "ops_per_s"), ("p50 ms", "p50_ms"), ("p99 ms", "
                       ("server CPU ms/op", "server_cpu_ms_per_op"),
                       ("loadgen CPU s", "loadgen_cpu_s"), ("errors", "errors"))
 FANOUT_METRICS = (("write ms (sent→ack)", "write_ms"), ("p50 ms", "p50_ms"),
-                  ("p99 ms", "p99_ms"), ("max ms", "max_ms"), ("notified", "notified"),
+                  ("p99 ms", "p99_ms"), ("max ms", "max_ms"),
+                  ("write sent → last notified ms", "sent_to_last_ms"), ("notified", "notified"),
                   ("server RSS before MiB", "rss_before_mib"),
                   ("server RSS parked MiB", "rss_parked_mib"))
 

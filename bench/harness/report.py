@@ -3,7 +3,8 @@ Markdown: the median of the runs, then (min–max) when there was more than
 one, and Sider/peer ratios of the medians.
 
 Contract: pure functions of the recorded values; no I/O except render().
-A figure of None (not applicable) renders as a blank cell.
+A figure of None (not applicable) renders as a blank cell, and so does a
+ratio unless both medians are positive.
 """
 
 import statistics
@@ -65,6 +66,8 @@ class Table:
                 a = self.median(key, "sider")
                 for p in peers:
                     b = self.median(key, p)
-                    cells.append("%.2f" % (a / b) if a is not None and b else "")
+                    # A ratio of signed times (fan-out) says nothing.
+                    ok = a is not None and b is not None and a > 0 and b > 0
+                    cells.append("%.2f" % (a / b) if ok else "")
             lines.append("| " + " | ".join(cells) + " |")
         return "\n".join(lines) + "\n"

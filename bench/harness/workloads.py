@@ -94,7 +94,7 @@ def run_fanout(ctx, cluster, k, run):
     session each, two C-client threads per session: a K the PID space
     cannot hold is skipped (all figures None)."""
     if cluster.system == "zk" and 2 * k + 2000 > thread_headroom():
-        return {"write_ms": None, "p50_ms": None, "p99_ms": None, "max_ms": None,
+        return {"write_ms": None, "sent_to_last_ms": None, "p50_ms": None, "p99_ms": None, "max_ms": None,
                 "parked": None, "notified": None, "rss_before_mib": None,
                 "rss_parked_mib": None}
     name = "fan%d-%d" % (k, run)
@@ -133,7 +133,9 @@ def run_fanout(ctx, cluster, k, run):
             times += [(int(t) - ack) / 1e6 for t in f if t.strip()]
     times.sort()
     pick = lambda q: times[min(len(times) - 1, int(math.ceil(q * len(times))) - 1)] if times else None
-    return {"write_ms": (ack - trig["sent_ns"]) / 1e6, "p50_ms": pick(0.5), "p99_ms": pick(0.99), "max_ms": times[-1] if times else None,
+    sent_to_last = (times[-1] + (ack - trig["sent_ns"]) / 1e6) if times else None
+    return {"write_ms": (ack - trig["sent_ns"]) / 1e6, "sent_to_last_ms": sent_to_last,
+            "p50_ms": pick(0.5), "p99_ms": pick(0.99), "max_ms": times[-1] if times else None,
             "parked": parked, "notified": len(times),
             "rss_before_mib": rss_before, "rss_parked_mib": rss_parked}
 
