@@ -18,6 +18,8 @@
 #include "consensus/raft_node.h"
 #include "fsm/fsm.h"
 #include "http/api.h"
+#include "http/client_pool.h"
+#include "http/cluster_dispatch.h"
 #include "http/read.h"
 #include "http/router.h"
 #include "http/server.h"
@@ -25,8 +27,16 @@
 #include "server/catalog_writer.h"
 #include "server/cluster_info.h"
 #include "server/cluster_membership.h"
+#include "server/event_service.h"
 #include "server/health_manager.h"
+#include "server/node_heartbeat.h"
+#include "server/read_gate.h"
+#include "server/kv_service.h"
+#include "server/lock_delay.h"
+#include "server/session_manager.h"
+#include "server/tombstone_reaper.h"
 #include "store/catalog_store.h"
+#include "store/kv_store.h"
 
 namespace sider::app {
 namespace {
@@ -128,8 +138,17 @@ int RunServer(const ServerOptions& options) {
   self.http_port = http_addr->port;
   self.version = kVersion;
 
+  SystemClock clock;
   store::CatalogStore catalog;
-  fsm::Fsm fsm(catalog);
+  store::KvStore kv;
+  fsm::Fsm fsm(catalog, kv);
+  // Lock-delays are recorded on every replica as the FSM applies session
+  // invalidations (server/lock_delay.h); set before the log replays.
+  server::LockDelays lock_delays(clock);
+  fsm.SetReleasedLocksObserver(
+      [&lock_delays](uint64_t, const std::vector<structs::ReleasedLock>& r) {
+        lock_delays.Record(r);
+      });
   consensus::RaftNode::Options raft_options;
   raft_options.node_name = self.name;
   raft_options.address = options.raft_addr;
@@ -150,7 +169,6 @@ int RunServer(const ServerOptions& options) {
                                ? options.io_threads
                                : std::max(2u, std::thread::hardware_concurrency());
   asio::io_context io(static_cast<int>(threads));
-  SystemClock clock;
   server::ClusterInfo cluster(raft, catalog, self, clock);
   server::MembershipOptions membership_options;
   membership_options.raft_data_dir = raft_options.data_dir;
@@ -164,19 +182,91 @@ int RunServer(const ServerOptions& options) {
   server::AgentService agent(self, io.get_executor(), catalog, raft, health);
 
   server::CatalogWriter catalog_writer(io.get_executor(), raft);
+  server::KvService kv_service(io.get_executor(), raft, lock_delays);
+  server::SessionManager::Options session_options;
+  session_options.ttl_min = options.session_ttl_min;
+  server::SessionManager sessions(self, io, clock, kv, raft, session_options);
+  server::TombstoneReaper tombstones(clock, io.get_executor(), kv, raft);
+  server::EventService events([&catalog, &self](const server::UserEvent& e) {
+    return server::EventService::Matches(e, self.name,
+                                         catalog.ServicesOnNode(self.name));
+  });
 
-  http::Router router;
+  // Node failure detection (leader) and this node's heartbeat to it.
+  constexpr auto kNodeTtl = std::chrono::seconds(5);
+  constexpr auto kHeartbeatInterval = std::chrono::seconds(1);
+  server::NodeFailureDetector node_failure(self, clock, io.get_executor(),
+                                           catalog, raft, kNodeTtl);
+
+  http::Router router;  // The API; `front` reaches it through `dispatch`.
   http::ApiDeps api_deps{agent, catalog_writer, catalog, cluster,
-                         clock, io.get_executor(), self};
+                         clock, io.get_executor(), self, kv,
+                         kv_service, sessions, events};
+  api_deps.node_failure = &node_failure;
+  api_deps.health = &health;
   api_deps.membership = &membership;
   http::RegisterApi(router, api_deps);
+
+  // "Any node serves any request" (docs/consistency.md).
+  server::ReadGate read_gate(io.get_executor(),
+                             [&raft, &io](server::ReadGate::Done done) {
+                               raft.Barrier(io.get_executor(), std::move(done));
+                             });
+  http::ClientPool client_pool(io);
+  http::ClusterView view;
+  view.node_name = self.name;
+  view.is_ready_leader = [&raft] { return raft.IsLeader(); };
+  view.leader_http_address = [&raft, &cluster, &self]() -> std::string {
+    // Elected but not yet ready: wait rather than forward to ourselves.
+    if (raft.LeaderAddress() == self.raft_address) return "";
+    return cluster.LeaderHttpAddress();
+  };
+  view.last_contact_ms = [&cluster] { return cluster.LastContactMs(); };
+  view.read_barrier = [&read_gate](std::function<void(Status)> done) {
+    read_gate.Wait(std::move(done));
+  };
+  http::ClusterDispatch dispatch(router, client_pool, std::move(view), clock,
+                                 io.get_executor(), {});
+  http::Router front;
+  dispatch.Install(front);
+
+  health.SetRemoteUpdate([&dispatch](structs::UpdateCheckCommand cmd,
+                                     std::function<void(Status)> done) {
+    dispatch.Dispatch(
+        http::MakeRequest(http::Method::kPut, "/v1/internal/check-update",
+                          {{"node", cmd.node},
+                           {"check", cmd.check_id},
+                           {"status", std::string(structs::HealthStatusName(
+                                          cmd.status))}},
+                          std::move(cmd.output)),
+        [done = std::move(done)](http::Response r) {
+          done(http::StatusOfResponse(r));
+        });
+  });
+  server::HeartbeatSender heartbeat(
+      clock, io.get_executor(), kHeartbeatInterval,
+      [&dispatch, &self](std::function<void(Status)> done) {
+        const structs::Node row = server::NodeRowFor(self);
+        dispatch.Dispatch(
+            http::MakeRequest(
+                http::Method::kPut, "/v1/internal/node-heartbeat",
+                {{"node", row.name},
+                 {"id", row.id},
+                 {"address", row.address},
+                 {"http", row.meta.at(server::kMetaHttpAddr)},
+                 {"raft", row.meta.at(server::kMetaRaftAddr)}}),
+            [done = std::move(done)](http::Response r) {
+              done(http::StatusOfResponse(r));
+            });
+      });
   http::Server::Options http_options;
   http_options.address = http_addr->host;
   http_options.port = http_addr->port;
-  http::Server http_server(io, http_options, router,
-                           [&cluster, &catalog](http::Response& r) {
+  http::Server http_server(io, http_options, front,
+                           [&cluster, &catalog, &kv](http::Response& r) {
                              http::AddClusterHeaders(cluster, r);
-                             http::EnsureIndexHeader(r, catalog.MaxIndex());
+                             http::EnsureIndexHeader(
+                                 r, std::max(catalog.MaxIndex(), kv.MaxIndex()));
                            });
   if (Status s = http_server.Start(); !s.ok()) {
     spdlog::error("http: {}", s.message());
@@ -190,6 +280,10 @@ int RunServer(const ServerOptions& options) {
     return 1;
   }
   health.Start();
+  node_failure.Start();
+  heartbeat.Start();
+  sessions.Start();
+  tombstones.Start();
   raft.OnLeadershipChange(io.get_executor(), [&agent](bool leader) {
     if (!leader) return;
     agent.EnsureSelfRegistered([](Status s) {
@@ -203,7 +297,12 @@ int RunServer(const ServerOptions& options) {
     spdlog::info("signal {}: shutting down", sig);
     http_server.Stop();
     membership.Stop();
+    heartbeat.Stop();
+    node_failure.Stop();
     health.Stop();
+    client_pool.Shutdown();
+    sessions.Stop();
+    tombstones.Stop();
     io.stop();
   });
 

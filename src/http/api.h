@@ -16,12 +16,16 @@ class AgentService;
 class CatalogWriter;
 class ClusterInfo;
 class ClusterMembership;
+class EventService;
 class HealthManager;
 class NodeFailureDetector;
+class KvService;
+class SessionManager;
 struct NodeIdentity;
 }  // namespace sider::server
 namespace sider::store {
 class CatalogStore;
+class KvStore;
 }
 
 namespace sider::http {
@@ -34,6 +38,12 @@ struct ApiDeps {
   Clock& clock;
   asio::any_io_executor executor;
   const server::NodeIdentity& self;
+  // Coordination: KV reads and session reads (store), KV/txn writes,
+  // session create/destroy/renew, user events.
+  store::KvStore& kv;
+  server::KvService& kv_service;
+  server::SessionManager& sessions;
+  server::EventService& events;
   // Leader-side receivers of /v1/internal/* (handlers/internal.cc); those
   // endpoints exist only when set.
   server::NodeFailureDetector* node_failure = nullptr;
@@ -55,6 +65,10 @@ void RegisterStatus(Router& router, const ApiDeps& deps);
 void RegisterAgent(Router& router, const ApiDeps& deps);
 void RegisterCatalog(Router& router, const ApiDeps& deps);
 void RegisterHealth(Router& router, const ApiDeps& deps);
+void RegisterKv(Router& router, const ApiDeps& deps);
+void RegisterSession(Router& router, const ApiDeps& deps);
+void RegisterTxn(Router& router, const ApiDeps& deps);
+void RegisterEvent(Router& router, const ApiDeps& deps);
 void RegisterInternal(Router& router, const ApiDeps& deps);
 void RegisterClusterInternal(Router& router, const ApiDeps& deps);
 void RegisterOperator(Router& router, const ApiDeps& deps);

@@ -9,6 +9,10 @@ void RegisterApi(Router& router, const ApiDeps& deps) {
   handlers::RegisterCatalog(router, deps);
   handlers::RegisterHealth(router, deps);
   handlers::RegisterInternal(router, deps);
+  handlers::RegisterKv(router, deps);
+  handlers::RegisterSession(router, deps);
+  handlers::RegisterTxn(router, deps);
+  handlers::RegisterEvent(router, deps);
   handlers::RegisterClusterInternal(router, deps);
   handlers::RegisterOperator(router, deps);
 }
