@@ -1,5 +1,7 @@
 #include "http_driver.h"
 
+#include <pthread.h>
+
 #include <atomic>
 #include <memory>
 #include <thread>
@@ -88,7 +90,10 @@ Result<DriverResult> RunHttp(HttpWorkload& workload, const DriverOptions& o) {
   {
     std::vector<std::jthread> threads;
     for (unsigned t = 1; t < o.threads; ++t) {
-      threads.emplace_back([&io] { io.run(); });
+      threads.emplace_back([&io] {
+        pthread_setname_np(pthread_self(), "loadgen-io");
+        io.run();
+      });
     }
     io.run();
   }

@@ -54,17 +54,18 @@ void Finish(Slot* slot, int rc) {
   Next(slot);
 }
 
-void OnCreated(int rc, const char*, const void* data) {
+void OnCreated(int rc, const char*, const void* data) noexcept {
   Finish(static_cast<Slot*>(const_cast<void*>(data)), rc);
 }
 
-void OnData(int rc, const char*, int, const Stat*, const void* data) {
+void OnData(int rc, const char*, int, const Stat*, const void* data) noexcept {
   auto* slot = static_cast<Slot*>(const_cast<void*>(data));
   if (rc != ZOK) slot->rc = rc;
   if (--slot->pending == 0) Finish(slot, slot->rc);
 }
 
-void OnChildren(int rc, const String_vector* children, const void* data) {
+void OnChildren(int rc, const String_vector* children,
+                const void* data) noexcept {
   auto* slot = static_cast<Slot*>(const_cast<void*>(data));
   if (rc != ZOK || children == nullptr || children->count == 0) {
     Finish(slot, rc != ZOK ? rc : ZNONODE);
@@ -85,7 +86,7 @@ void OnChildren(int rc, const String_vector* children, const void* data) {
   }
 }
 
-void OnSynced(int rc, const char*, const void* data) {
+void OnSynced(int rc, const char*, const void* data) noexcept {
   auto* slot = static_cast<Slot*>(const_cast<void*>(data));
   if (rc != ZOK) {
     Finish(slot, rc);
