@@ -5,11 +5,15 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
 
 namespace sider::cli {
+namespace {
+constexpr uint64_t kMaxReplyBytes = 256u << 20;
+}  // namespace
 
 namespace beast = boost::beast;
 namespace bhttp = boost::beast::http;
@@ -41,8 +45,11 @@ Result<CliReply> HttpCall(const std::string& http_addr,
     req.prepare_payload();
     bhttp::write(stream, req);
     beast::flat_buffer buffer;
-    bhttp::response<bhttp::string_body> res;
-    bhttp::read(stream, buffer, res);
+    // Beast's default of 8 MiB would refuse large replies (snapshots).
+    bhttp::response_parser<bhttp::string_body> parser;
+    parser.body_limit(kMaxReplyBytes);
+    bhttp::read(stream, buffer, parser);
+    bhttp::response<bhttp::string_body> res = parser.release();
     beast::error_code ignored;
     stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
     return CliReply{res.result_int(), std::move(res.body())};

@@ -133,6 +133,16 @@ void RaftNode::Loop::Drain() {
       case Work::Kind::kTransfer:
         SubmitChange(std::move(w));
         break;
+      case Work::Kind::kRun: {
+        // Between applies: the StateMachine is as of last_applied.
+        sider_raft_status st;
+        sider_raft_get_status(raft_, &st);
+        w.run(st.last_applied, st.term);
+        asio::post(w.ex, [done = std::move(w.status_done)] {
+          done(Status::Ok());
+        });
+        break;
+      }
     }
   }
   if (!read_barriers.empty()) SubmitReadBarrier(std::move(read_barriers));

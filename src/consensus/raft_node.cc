@@ -180,6 +180,16 @@ void RaftNode::Propose(std::string command, asio::any_io_executor ex,
   Enqueue(std::move(w));
 }
 
+void RaftNode::RunOnConsensusThread(InspectFn fn, asio::any_io_executor ex,
+                                    StatusDone done) {
+  Work w;
+  w.kind = Work::Kind::kRun;
+  w.run = std::move(fn);
+  w.ex = std::move(ex);
+  w.status_done = std::move(done);
+  Enqueue(std::move(w));
+}
+
 void RaftNode::Barrier(asio::any_io_executor ex, StatusDone done) {
   Work w;
   w.kind = Work::Kind::kBarrier;

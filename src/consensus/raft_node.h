@@ -105,6 +105,16 @@ class RaftNode {
   // Barriers arriving together share one log entry.
   void Barrier(asio::any_io_executor ex, StatusDone done);
 
+  // Runs `fn(applied_index, term)` on the consensus thread between two
+  // applies, so it sees the StateMachine exactly as of applied_index (the
+  // last command applied; what AppliedIndex() reports) — for consistent
+  // snapshots and state hashes. `fn` must not block for long (it stalls
+  // the log) and must not call back into this RaftNode. Then `done` runs
+  // on `ex`: OK, or kUnavailable (and `fn` never ran) when stopping.
+  using InspectFn = std::function<void(uint64_t applied_index, uint64_t term)>;
+  void RunOnConsensusThread(InspectFn fn, asio::any_io_executor ex,
+                            StatusDone done);
+
   bool IsLeader() const;  // Leader AND its post-election barrier applied.
   std::string LeaderAddress() const;  // "" if none known.
   uint64_t LeaderId() const;          // 0 if none known.
@@ -148,7 +158,7 @@ class RaftNode {
   class Loop;  // Everything that lives on the consensus thread.
 
   struct Work {
-    enum class Kind { kPropose, kBarrier, kAdd, kRemove, kTransfer };
+    enum class Kind { kPropose, kBarrier, kAdd, kRemove, kTransfer, kRun };
     Kind kind = Kind::kPropose;
     std::string command;  // kPropose: the entry. kAdd: the address.
     uint64_t id = 0;      // kAdd/kRemove/kTransfer.
@@ -156,6 +166,7 @@ class RaftNode {
     asio::any_io_executor ex;
     Done done;              // kPropose.
     StatusDone status_done;  // The others.
+    InspectFn run;           // kRun.
   };
 
   void Enqueue(Work work);

@@ -77,6 +77,12 @@ std::string EncodeKv(const structs::KvCommand& cmd) {
   return Wrap(MessageType::kKv, msg);
 }
 
+std::string EncodeRestore(std::string_view fsm_snapshot) {
+  pb::Restore msg;
+  msg.set_snapshot(std::string(fsm_snapshot));
+  return Wrap(MessageType::kRestore, msg);
+}
+
 std::string EncodeKvReapTombstones(uint64_t up_to_index) {
   pb::KvReapTombstones msg;
   msg.set_up_to_index(up_to_index);
@@ -193,6 +199,12 @@ Result<structs::KvCommand> DecodeKvPayload(std::string_view p) {
   cmd.op = static_cast<structs::KvOp>(msg.op() > 0xff ? 0xff : msg.op());
   cmd.entry = store::FromProto(msg.entry());
   return cmd;
+}
+
+Result<std::string> DecodeRestorePayload(std::string_view p) {
+  pb::Restore msg;
+  if (!store::ParseProto(p, &msg)) return Malformed("restore");
+  return std::move(*msg.mutable_snapshot());
 }
 
 Result<uint64_t> DecodeKvReapTombstonesPayload(std::string_view p) {

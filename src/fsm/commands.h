@@ -35,7 +35,9 @@ enum class MessageType : uint32_t {
   kSessionDestroy = 17,  // Also the leader's TTL expiry.
   // 18..23 reserved for sessions.
   kTxn = 24,
-  // 25 reserved: whole-state restore (a snapshot proposed as one entry).
+  // Whole-state restore: the payload is an Fsm::Snapshot() (framed and
+  // CRC'd), installed in place of everything (PUT /v1/snapshot).
+  kRestore = 25,
 };
 
 // What each type's ApplyResult carries, on every replica alike:
@@ -46,6 +48,8 @@ enum class MessageType : uint32_t {
 //    errors with OpIndex (render 409) — or a non-OK status for a
 //    malformed transaction (kTooLarge over 64 ops or 512 KiB values,
 //    kInvalidArgument for a bad key);
+//  * kRestore: OK, or kDataLoss for a snapshot that does not decode (and
+//    then nothing changed); payload empty;
 //  * kSessionCreate: the store's Status; kSessionDestroy, and
 //    kKvReapTombstones: always OK. Payloads empty.
 // Keys given up by session invalidations are reported through
@@ -61,6 +65,15 @@ std::string EncodeKvReapTombstones(uint64_t up_to_index);
 std::string EncodeSessionCreate(const structs::SessionCreateCommand& cmd);
 std::string EncodeSessionDestroy(const structs::SessionDestroyCommand& cmd);
 std::string EncodeTxn(const structs::TxnCommand& cmd);
+// `fsm_snapshot` is an Fsm::Snapshot().
+std::string EncodeRestore(std::string_view fsm_snapshot);
+
+// The largest snapshot a kRestore entry may carry. libraft's disk log
+// refuses any append batch over one segment (8 MiB by default), and a
+// lagging follower receives the entry batched with its neighbours, so the
+// entry stays well under that; the proposer refuses bigger ones
+// (kTooLarge) before anything reaches Raft.
+inline constexpr size_t kMaxRestoreSnapshotBytes = 6u << 20;
 
 // The reply of a kTxn entry (ApplyResult::payload when status is OK).
 std::string EncodeTxnResult(const structs::TxnResult& result);
@@ -88,6 +101,8 @@ Result<structs::SessionCreateCommand> DecodeSessionCreatePayload(
 Result<structs::SessionDestroyCommand> DecodeSessionDestroyPayload(
     std::string_view p);
 Result<structs::TxnCommand> DecodeTxnPayload(std::string_view p);
+// The Fsm::Snapshot() a kRestore entry carries.
+Result<std::string> DecodeRestorePayload(std::string_view p);
 
 // Whole-entry decoders: kDataLoss also if the entry is of another type.
 Result<structs::RegisterCommand> DecodeRegister(std::string_view entry);

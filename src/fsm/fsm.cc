@@ -41,8 +41,9 @@ void Fsm::SetReleasedLocksObserver(ReleasedLocksObserver observer) {
   released_observer_ = std::move(observer);
 }
 
-uint64_t Fsm::StateHash() {
-  const std::string bytes = Snapshot();
+uint64_t Fsm::StateHash() { return StateHashOf(Snapshot()); }
+
+uint64_t Fsm::StateHashOf(std::string_view bytes) {
   uint64_t h = 14695981039346656037ull;  // FNV-1a 64.
   for (unsigned char c : bytes) {
     h ^= c;
@@ -116,6 +117,12 @@ ApplyResult Fsm::Dispatch(uint64_t raft_index, const Entry& entry,
       if (!r.ok()) return {r.status(), {}};
       return {Status::Ok(), EncodeTxnResult(*r)};
     }
+    case MessageType::kRestore:
+      // A corrupt payload is the proposer's error, not a corrupt log: every
+      // replica refuses it alike and nothing changes.
+      return {RestoreAt(raft_index, OrDie(raft_index, DecodeRestorePayload(
+                                                    entry.payload))),
+              {}};
   }
   DieUndecodable(raft_index, "unknown message type " +
                                  std::to_string(entry.type) +
@@ -138,8 +145,17 @@ std::string Fsm::Snapshot() {
                               store::SerializeDeterministic(snap));
 }
 
-Status Fsm::Restore(std::string_view bytes) {
-  // Version 1 (before KV) had no kv part: it restores to an empty KV store.
+namespace {
+
+struct DecodedParts {
+  store::CatalogStore::Decoded catalog;
+  store::KvStore::Decoded kv;
+};
+
+// Decodes every part of a Snapshot() before anything is installed, so a bad
+// part changes nothing. Version 1 (before KV) had no kv part: it decodes to
+// an empty KV store.
+Result<DecodedParts> DecodeParts(std::string_view bytes) {
   Result<std::string_view> payload =
       store::UnframeSnapshot(bytes, kSnapshotMagic, kSnapshotVersion);
   bool v1 = false;
@@ -154,16 +170,50 @@ Status Fsm::Restore(std::string_view bytes) {
   if (!store::ParseProto(*payload, &snap)) {
     return Status(Code::kDataLoss, "fsm snapshot: undecodable payload");
   }
-  // Decode every part before installing any, so a bad part changes nothing.
   SIDER_ASSIGN_OR_RETURN(store::CatalogStore::Decoded catalog,
                          store::CatalogStore::DecodeSnapshot(snap.catalog()));
   SIDER_ASSIGN_OR_RETURN(
       store::KvStore::Decoded kv,
       store::KvStore::DecodeSnapshot(
           v1 ? store::KvStore().Snapshot() : snap.kv()));
-  stores_.catalog->InstallSnapshot(std::move(catalog));
-  stores_.kv->InstallSnapshot(std::move(kv));
+  return DecodedParts{std::move(catalog), std::move(kv)};
+}
+
+}  // namespace
+
+Status Fsm::Restore(std::string_view bytes) {
+  SIDER_ASSIGN_OR_RETURN(DecodedParts parts, DecodeParts(bytes));
+  stores_.catalog->InstallSnapshot(std::move(parts.catalog));
+  stores_.kv->InstallSnapshot(std::move(parts.kv));
   return Status::Ok();
+}
+
+Status Fsm::RestoreAt(uint64_t raft_index, std::string_view bytes) {
+  Result<DecodedParts> parts = DecodeParts(bytes);
+  if (!parts.ok()) {
+    spdlog::warn("fsm: restore entry {} refused: {}", raft_index,
+                 parts.status().message());
+    return parts.status();
+  }
+  DecodedParts& p = parts.value();
+  p.catalog.Rebase(raft_index);
+  p.kv.Rebase(raft_index);
+  stores_.catalog->InstallSnapshot(std::move(p.catalog));
+  stores_.kv->InstallSnapshot(std::move(p.kv));
+  spdlog::info("fsm: restored the whole state at raft index {}", raft_index);
+  return Status::Ok();
+}
+
+Result<SnapshotSummary> Fsm::Inspect(std::string_view snapshot) {
+  SIDER_ASSIGN_OR_RETURN(DecodedParts parts, DecodeParts(snapshot));
+  SnapshotSummary s;
+  s.nodes = parts.catalog.nodes();
+  s.services = parts.catalog.services();
+  s.checks = parts.catalog.checks();
+  s.kv_entries = parts.kv.entries();
+  s.tombstones = parts.kv.tombstones();
+  s.sessions = parts.kv.sessions();
+  return s;
 }
 
 }  // namespace sider::fsm

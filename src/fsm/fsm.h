@@ -15,6 +15,12 @@
 // type this build does not know, logs and aborts: skipping it would let
 // replicas diverge. Restore returns kDataLoss for a corrupt snapshot, and
 // then nothing has changed.
+// Whole-state restore (kRestore, PUT /v1/snapshot): the entry carries a
+// Snapshot(); Apply decodes every part first (a bad one answers kDataLoss
+// and changes nothing, identically everywhere), rebases the decoded
+// indexes on the entry's raft_index (store Decoded::Rebase: reads report
+// raft_index afterwards, so indexes keep growing and every blocking query
+// wakes with a larger index), then installs them, firing every watch.
 #pragma once
 
 #include <cstdint>
@@ -44,6 +50,12 @@ struct Stores {
 using ReleasedLocksObserver = std::function<void(
     uint64_t raft_index, const std::vector<structs::ReleasedLock>& released)>;
 
+// Row counts per table of a snapshot (archive headers, `snapshot inspect`).
+struct SnapshotSummary {
+  uint64_t nodes = 0, services = 0, checks = 0;
+  uint64_t kv_entries = 0, tombstones = 0, sessions = 0;
+};
+
 class Fsm final : public StateMachine {
  public:
   Fsm(store::CatalogStore& catalog, store::KvStore& kv);
@@ -63,8 +75,17 @@ class Fsm final : public StateMachine {
   // catalog and KV parts may be read either side of one Apply, so compare
   // hashes only once the replicas' applied indexes are equal and quiet.
   uint64_t StateHash();
+  // FNV-1a 64 of `bytes` (StateHash() is StateHashOf(Snapshot())).
+  static uint64_t StateHashOf(std::string_view bytes);
+
+  // Decodes and verifies a Snapshot() completely (every part, every
+  // reference) without installing it; kDataLoss if it is corrupt. Pure:
+  // any thread.
+  static Result<SnapshotSummary> Inspect(std::string_view snapshot);
 
  private:
+  // Installs `bytes` (a Snapshot()) as a kRestore entry at raft_index.
+  Status RestoreAt(uint64_t raft_index, std::string_view bytes);
   ApplyResult Dispatch(uint64_t raft_index, const Entry& entry,
                        std::vector<structs::ReleasedLock>* released);
   // Re-validates `node`'s sessions after a catalog write that touched it.

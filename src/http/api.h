@@ -21,6 +21,7 @@ class HealthManager;
 class NodeFailureDetector;
 class KvService;
 class SessionManager;
+class SnapshotService;
 struct NodeIdentity;
 }  // namespace sider::server
 namespace sider::store {
@@ -51,6 +52,9 @@ struct ApiDeps {
   // Cluster formation and the operator API (handlers/cluster_internal.cc,
   // handlers/operator.cc); those endpoints exist only when set.
   server::ClusterMembership* membership = nullptr;
+  // Backup / restore and the state hash (handlers/snapshot.cc); those
+  // endpoints exist only when set.
+  server::SnapshotService* snapshots = nullptr;
 };
 
 void RegisterApi(Router& router, const ApiDeps& deps);
@@ -72,6 +76,7 @@ void RegisterEvent(Router& router, const ApiDeps& deps);
 void RegisterInternal(Router& router, const ApiDeps& deps);
 void RegisterClusterInternal(Router& router, const ApiDeps& deps);
 void RegisterOperator(Router& router, const ApiDeps& deps);
+void RegisterSnapshot(Router& router, const ApiDeps& deps);
 }  // namespace handlers
 
 }  // namespace sider::http

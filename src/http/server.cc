@@ -1,5 +1,6 @@
 #include "http/server.h"
 
+#include <algorithm>
 #include <array>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -124,7 +125,12 @@ class Connection : public std::enable_shared_from_this<Connection> {
     parser_.emplace();
     parser_->header_limit(static_cast<uint32_t>(
         std::min<size_t>(shared_->options.max_header_bytes, UINT32_MAX)));
-    parser_->body_limit(shared_->options.max_body_bytes);
+    // The largest limit of any path; OnHeader narrows it to the request's.
+    size_t limit = shared_->options.max_body_bytes;
+    for (const auto& [path, max] : shared_->options.max_body_bytes_by_path) {
+      limit = std::max(limit, max);
+    }
+    parser_->body_limit(limit);
     bhttp::async_read_header(
         socket_, buffer_, *parser_,
         [self = shared_from_this()](error_code ec, size_t) {
@@ -132,9 +138,28 @@ class Connection : public std::enable_shared_from_this<Connection> {
         });
   }
 
+  // The body limit for the request whose header was just read.
+  size_t BodyLimitForTarget() const {
+    std::string_view target(parser_->get().target().data(),
+                            parser_->get().target().size());
+    target = target.substr(0, target.find('?'));
+    for (const auto& [path, max] : shared_->options.max_body_bytes_by_path) {
+      if (target == path) return max;
+    }
+    return shared_->options.max_body_bytes;
+  }
+
   void OnHeader(error_code ec) {
     if (ec) return OnReadError(ec);
     if (parser_->is_done()) return HandleRequest();
+    if (!shared_->options.max_body_bytes_by_path.empty()) {
+      const size_t limit = BodyLimitForTarget();
+      const auto length = parser_->content_length();
+      if (length && *length > limit) {
+        return Reject(413, "Request body too large\n");
+      }
+      parser_->body_limit(limit);
+    }
     // curl and the Go client wait for "100 Continue" before a large body;
     // Go's server sends it when the handler reads the body, we do it here.
     auto expect = parser_->get().find(bhttp::field::expect);

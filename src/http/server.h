@@ -33,6 +33,8 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "base/asio.h"
 #include "base/status.h"
@@ -49,6 +51,9 @@ class Server {
     // KV values go up to 512 KiB; a 1 MiB body leaves room for a JSON
     // /v1/txn or a base64 value.
     size_t max_body_bytes = 1 << 20;
+    // Exceptions to max_body_bytes for exact paths (query string ignored),
+    // e.g. {"/v1/snapshot", 64 MiB} for restores; same 413 when exceeded.
+    std::vector<std::pair<std::string, size_t>> max_body_bytes_by_path;
     // Go's http.DefaultMaxHeaderBytes, which Consul uses.
     size_t max_header_bytes = 1 << 20;
   };

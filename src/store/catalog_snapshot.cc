@@ -2,6 +2,7 @@
 // deterministic protobuf CatalogSnapshot. Decoding rebuilds every secondary
 // index and checks referential integrity, so a snapshot that passes the
 // checksum but describes an impossible state is refused too.
+#include <algorithm>
 #include <utility>
 
 #include "store/catalog_proto.h"
@@ -115,6 +116,39 @@ CatalogStore::Decoded::Decoded(Decoded&&) noexcept = default;
 CatalogStore::Decoded& CatalogStore::Decoded::operator=(Decoded&&) noexcept =
     default;
 CatalogStore::Decoded::~Decoded() = default;
+
+void CatalogStore::Decoded::Rebase(uint64_t raft_index) {
+  auto clamp = [raft_index](uint64_t* i) { *i = std::min(*i, raft_index); };
+  Tables& t = *tables_;
+  for (auto& [name, row] : t.nodes) {
+    clamp(&row.node.create_index);
+    clamp(&row.node.modify_index);
+    for (auto& [key, svc] : row.services) {
+      clamp(&svc.create_index);
+      clamp(&svc.modify_index);
+    }
+    for (auto& [id, c] : row.checks) {
+      clamp(&c.create_index);
+      clamp(&c.modify_index);
+    }
+    row.index = raft_index;
+  }
+  for (auto& [key, e] : t.by_name) e.index = raft_index;
+  t.max_index = t.nodes_index = t.services_index = t.checks_index =
+      raft_index;
+}
+
+size_t CatalogStore::Decoded::nodes() const { return tables_->nodes.size(); }
+size_t CatalogStore::Decoded::services() const {
+  size_t n = 0;
+  for (const auto& [name, row] : tables_->nodes) n += row.services.size();
+  return n;
+}
+size_t CatalogStore::Decoded::checks() const {
+  size_t n = 0;
+  for (const auto& [name, row] : tables_->nodes) n += row.checks.size();
+  return n;
+}
 
 std::string CatalogStore::Snapshot() const {
   pb::CatalogSnapshot snap;

@@ -151,6 +151,18 @@ class CatalogStore::Decoded {
   Decoded& operator=(Decoded&&) noexcept;
   ~Decoded();
 
+  // For a whole-state restore applied at `raft_index` (fsm kRestore):
+  // every row Create/ModifyIndex above raft_index is lowered to it (an
+  // archive from a cluster further ahead), then every index a read reports
+  // (tables, per node, per service, max) is set to raft_index. So reads
+  // after the restore report raft_index, above anything seen before it,
+  // and later writes keep every index growing. Deterministic.
+  void Rebase(uint64_t raft_index);
+  // Row counts, for archive headers.
+  size_t nodes() const;
+  size_t services() const;
+  size_t checks() const;
+
  private:
   friend class CatalogStore;
   explicit Decoded(std::unique_ptr<Tables> tables);

@@ -3,6 +3,7 @@
 // and checks referential integrity (every held key's session exists), so a
 // snapshot that passes the checksum but describes an impossible state is
 // refused too.
+#include <algorithm>
 #include <utility>
 
 #include "store/catalog_proto.h"
@@ -27,6 +28,7 @@ pb::KvSnapshot Export(const KvStore::Tables& t) {
   snap.set_kv_index(t.kv_index);
   snap.set_sessions_index(t.sessions_index);
   snap.set_reaped_floor(t.reaped_floor);
+  snap.set_restore_floor(t.restore_floor);
   for (const auto& [key, e] : t.kvs) ToProto(e, snap.add_entries());
   for (const auto& [key, index] : t.tombstones) {
     pb::Tombstone* ts = snap.add_tombstones();
@@ -43,6 +45,7 @@ Result<std::unique_ptr<KvStore::Tables>> Import(const pb::KvSnapshot& snap) {
   t->kv_index = snap.kv_index();
   t->sessions_index = snap.sessions_index();
   t->reaped_floor = snap.reaped_floor();
+  t->restore_floor = snap.restore_floor();
   for (const pb::Session& ps : snap.sessions()) {
     structs::Session s = FromProto(ps);
     if (s.id.empty()) return Corrupt("session without an id");
@@ -80,6 +83,28 @@ KvStore::Decoded::Decoded(std::unique_ptr<Tables> tables)
 KvStore::Decoded::Decoded(Decoded&&) noexcept = default;
 KvStore::Decoded& KvStore::Decoded::operator=(Decoded&&) noexcept = default;
 KvStore::Decoded::~Decoded() = default;
+
+void KvStore::Decoded::Rebase(uint64_t raft_index) {
+  auto clamp = [raft_index](uint64_t* i) { *i = std::min(*i, raft_index); };
+  Tables& t = *tables_;
+  for (auto& [key, e] : t.kvs) {
+    clamp(&e.create_index);
+    clamp(&e.modify_index);
+  }
+  for (auto& [key, index] : t.tombstones) clamp(&index);
+  for (auto& [id, s] : t.sessions) {
+    clamp(&s.create_index);
+    clamp(&s.modify_index);
+  }
+  clamp(&t.reaped_floor);
+  t.kv_index = t.sessions_index = t.max_index = t.restore_floor = raft_index;
+}
+
+size_t KvStore::Decoded::entries() const { return tables_->kvs.size(); }
+size_t KvStore::Decoded::tombstones() const {
+  return tables_->tombstones.size();
+}
+size_t KvStore::Decoded::sessions() const { return tables_->sessions.size(); }
 
 std::string KvStore::Snapshot() const {
   pb::KvSnapshot snap;

@@ -168,6 +168,18 @@ class KvStore::Decoded {
   Decoded& operator=(Decoded&&) noexcept;
   ~Decoded();
 
+  // For a whole-state restore applied at `raft_index` (see
+  // CatalogStore::Decoded::Rebase): row, session and tombstone indexes
+  // above raft_index are lowered to it; the table indexes become
+  // raft_index, and every read reports at least raft_index from then on
+  // (a floor kept in the snapshot). ModifyIndex values of restored keys
+  // are otherwise kept, so CAS with them still works.
+  void Rebase(uint64_t raft_index);
+  // Row counts, for archive headers.
+  size_t entries() const;
+  size_t tombstones() const;
+  size_t sessions() const;
+
  private:
   friend class KvStore;
   explicit Decoded(std::unique_ptr<Tables> tables);

@@ -11,6 +11,11 @@ namespace {
 
 uint64_t AtLeastOne(uint64_t index) { return index == 0 ? 1 : index; }
 
+// A read's index: never below the last whole-state restore's raft_index.
+uint64_t Reported(const KvStore::Tables& t, uint64_t index) {
+  return AtLeastOne(std::max(index, t.restore_floor));
+}
+
 WatchPtr WatchFor(std::map<std::string, WatchPtr, std::less<>>& m,
                   std::string_view key) {
   auto it = m.find(key);
@@ -46,7 +51,7 @@ Indexed<std::optional<structs::KvEntry>> KvStore::Get(std::string_view key,
   } else {
     out.index = t_->kv_index;
   }
-  out.index = AtLeastOne(out.index);
+  out.index = Reported(*t_, out.index);
   if (ws != nullptr) {
     WriterLock wlock(&watch_mu_);
     ws->Add(WatchFor(w_->keys, key));
@@ -64,7 +69,7 @@ Indexed<std::vector<structs::KvEntry>> KvStore::List(std::string_view prefix,
     out.value.push_back(it->second);
     rows_max = std::max(rows_max, it->second.modify_index);
   }
-  out.index = AtLeastOne(PrefixIndex(*t_, prefix, rows_max));
+  out.index = Reported(*t_, PrefixIndex(*t_, prefix, rows_max));
   if (ws != nullptr) {
     WriterLock wlock(&watch_mu_);
     ws->Add(WatchFor(w_->prefixes, prefix));
@@ -94,7 +99,7 @@ Indexed<std::vector<std::string>> KvStore::Keys(std::string_view prefix,
       out.value.push_back(std::move(folder));
     }
   }
-  out.index = AtLeastOne(PrefixIndex(*t_, prefix, rows_max));
+  out.index = Reported(*t_, PrefixIndex(*t_, prefix, rows_max));
   if (ws != nullptr) {
     WriterLock wlock(&watch_mu_);
     ws->Add(WatchFor(w_->prefixes, prefix));
@@ -109,7 +114,7 @@ Indexed<std::optional<structs::Session>> KvStore::SessionGet(
   if (auto it = t_->sessions.find(id); it != t_->sessions.end()) {
     out.value = it->second;
   }
-  out.index = AtLeastOne(t_->sessions_index);
+  out.index = Reported(*t_, t_->sessions_index);
   if (ws != nullptr) {
     WriterLock wlock(&watch_mu_);
     ws->Add(w_->sessions);
@@ -122,7 +127,7 @@ Indexed<std::vector<structs::Session>> KvStore::SessionList(
   ReaderLock lock(&mu_);
   Indexed<std::vector<structs::Session>> out;
   for (const auto& [id, s] : t_->sessions) out.value.push_back(s);
-  out.index = AtLeastOne(t_->sessions_index);
+  out.index = Reported(*t_, t_->sessions_index);
   if (ws != nullptr) {
     WriterLock wlock(&watch_mu_);
     ws->Add(w_->sessions);
@@ -140,7 +145,7 @@ Indexed<std::vector<structs::Session>> KvStore::NodeSessions(
       out.value.push_back(t_->sessions.find(id)->second);
     }
   }
-  out.index = AtLeastOne(t_->sessions_index);
+  out.index = Reported(*t_, t_->sessions_index);
   if (ws != nullptr) {
     WriterLock wlock(&watch_mu_);
     ws->Add(w_->sessions);

@@ -41,6 +41,9 @@ struct KvStore::Tables {
   uint64_t kv_index = 0;
   uint64_t sessions_index = 0;
   uint64_t max_index = 0;
+  // Raft index of the last whole-state restore (Decoded::Rebase); every
+  // read reports at least this.
+  uint64_t restore_floor = 0;
 };
 
 struct KvStore::Watches {

@@ -15,6 +15,7 @@ void RegisterApi(Router& router, const ApiDeps& deps) {
   handlers::RegisterEvent(router, deps);
   handlers::RegisterClusterInternal(router, deps);
   handlers::RegisterOperator(router, deps);
+  handlers::RegisterSnapshot(router, deps);
 }
 
 }  // namespace sider::http
