@@ -9,6 +9,7 @@
 #include "app/options.h"
 #include "app/version.h"
 #include "cli/commands.h"
+#include "cli/snapshot_cmd.h"
 #include "base/duration.h"
 
 int main(int argc, char** argv) {
@@ -79,6 +80,18 @@ int main(int argc, char** argv) {
                          "duration)")
       ->capture_default_str();
 
+  server_cmd->add_option("--raft-snapshot-threshold",
+                         server.raft_snapshot_threshold,
+                         "Raft log entries between snapshots (lower values "
+                         "are for tests)")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  server_cmd->add_option("--raft-snapshot-trailing",
+                         server.raft_snapshot_trailing,
+                         "Raft log entries kept after a snapshot (lower "
+                         "values are for tests)")
+      ->capture_default_str();
+
   std::string server_ttl_min = "10s";
   server_cmd->add_option("--session-ttl-min", server_ttl_min,
                          "Shortest session TTL accepted (Go duration)")
@@ -125,7 +138,41 @@ int main(int argc, char** argv) {
         ->capture_default_str();
   }
 
+  // Backups (cli/snapshot_cmd.h, docs/backup.md).
+  auto* snapshot_cmd =
+      app.add_subcommand("snapshot", "Save, restore and inspect backups");
+  snapshot_cmd->require_subcommand(1);
+  std::string snapshot_file;
+  bool snapshot_stale = false;
+  auto* snap_save_cmd = snapshot_cmd->add_subcommand(
+      "save", "Save the whole state to FILE (verified)");
+  snap_save_cmd->add_flag("--stale", snapshot_stale,
+                          "Let any server answer from its own state");
+  auto* snap_restore_cmd = snapshot_cmd->add_subcommand(
+      "restore", "Replace the whole state with FILE, on every server");
+  auto* snap_inspect_cmd = snapshot_cmd->add_subcommand(
+      "inspect", "Verify FILE and print its index, term and table sizes");
+  for (auto* c : {snap_save_cmd, snap_restore_cmd, snap_inspect_cmd}) {
+    c->add_option("file", snapshot_file, "Snapshot archive")->required();
+    if (c != snap_inspect_cmd) {
+      c->add_option("--http-addr", cli_http_addr,
+                    "HTTP API address of a server")
+          ->capture_default_str();
+    }
+  }
+
   CLI11_PARSE(app, argc, argv);
+
+  if (snap_save_cmd->parsed()) {
+    return sider::cli::SnapshotSave(cli_http_addr, snapshot_file,
+                                    snapshot_stale);
+  }
+  if (snap_restore_cmd->parsed()) {
+    return sider::cli::SnapshotRestore(cli_http_addr, snapshot_file);
+  }
+  if (snap_inspect_cmd->parsed()) {
+    return sider::cli::SnapshotInspect(snapshot_file);
+  }
 
   if (members_cmd->parsed()) return sider::cli::Members(cli_http_addr);
   if (list_peers_cmd->parsed()) return sider::cli::ListPeers(cli_http_addr);

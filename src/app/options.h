@@ -32,6 +32,11 @@ struct ServerOptions {
   std::chrono::milliseconds raft_election_timeout{300};
   std::chrono::milliseconds raft_heartbeat_timeout{30};
   std::chrono::milliseconds raft_reconnect_delay{150};
+  // Raft log compaction: take a snapshot every `threshold` entries and keep
+  // `trailing` entries after it. Lower values are for tests only (a lagging
+  // follower then catches up through a snapshot install).
+  unsigned raft_snapshot_threshold = 16384;
+  unsigned raft_snapshot_trailing = 8192;
 };
 
 // Returns the process exit code.

@@ -34,6 +34,7 @@
 #include "server/kv_service.h"
 #include "server/lock_delay.h"
 #include "server/session_manager.h"
+#include "server/snapshot_service.h"
 #include "server/tombstone_reaper.h"
 #include "store/catalog_store.h"
 #include "store/kv_store.h"
@@ -161,6 +162,8 @@ int RunServer(const ServerOptions& options) {
       static_cast<unsigned>(options.raft_heartbeat_timeout.count());
   raft_options.connect_retry_ms =
       static_cast<unsigned>(options.raft_reconnect_delay.count());
+  raft_options.snapshot_threshold = options.raft_snapshot_threshold;
+  raft_options.snapshot_trailing = options.raft_snapshot_trailing;
   // Started by `membership` (below): at once, or once bootstrap-expect has
   // found its peers.
   consensus::RaftNode raft(raft_options, &fsm);
@@ -205,6 +208,9 @@ int RunServer(const ServerOptions& options) {
   api_deps.node_failure = &node_failure;
   api_deps.health = &health;
   api_deps.membership = &membership;
+  server::SnapshotService snapshots(io.get_executor(), raft, fsm,
+                                    {.node = self.name, .version = kVersion});
+  api_deps.snapshots = &snapshots;
   http::RegisterApi(router, api_deps);
 
   // "Any node serves any request" (docs/consistency.md).
@@ -262,6 +268,8 @@ int RunServer(const ServerOptions& options) {
   http::Server::Options http_options;
   http_options.address = http_addr->host;
   http_options.port = http_addr->port;
+  // Restores carry the whole state (docs/backup.md has the limits).
+  http_options.max_body_bytes_by_path = {{"/v1/snapshot", 64u << 20}};
   http::Server http_server(io, http_options, front,
                            [&cluster, &catalog, &kv](http::Response& r) {
                              http::AddClusterHeaders(cluster, r);
