@@ -1,7 +1,7 @@
 """Any node serves any request; leader-only duties (docs/consistency.md).
 
-Three real `sider server` processes on loopback: the first bootstraps, the
-other two --join it. Every wait is bounded.
+Three real `sider server` processes on loopback (cluster_lib.Cluster:
+--bootstrap-expect 3, each --joins the others). Every wait is bounded.
 """
 
 import time
@@ -9,110 +9,48 @@ import time
 import pytest
 import requests
 
+import cluster_lib
 import sider_testlib as lib
 
 NODE_TTL = 5.0  # run_server.cc's kNodeTtl.
 
 
-class ClusterNode(lib.SiderServer):
-    """A `sider server` member of a test cluster."""
-
-    def __init__(self, binary, base, name, bootstrap=False, join=None):
-        super().__init__(binary, base / name / "data", base / (name + ".log"),
-                         name=name)
-        self.bootstrap = bootstrap
-        self.join = join
-
-    def argv(self):
-        argv = [self.binary, "server", "--node", self.name,
-                "--data-dir", self.data_dir,
-                "--http-addr", "127.0.0.1:%d" % self.http_port,
-                "--raft-addr", "127.0.0.1:%d" % self.raft_port]
-        if self.bootstrap:
-            argv.append("--bootstrap")
-        if self.join:
-            argv += ["--join", self.join]
-        return argv + list(self.extra_args)
-
-
-class Cluster:
-    def __init__(self, binary, base, size=3):
-        first = ClusterNode(binary, base, "n1", bootstrap=True)
-        join = "127.0.0.1:%d" % first.http_port
-        self.nodes = [first] + [
-            ClusterNode(binary, base, "n%d" % i, join=join)
-            for i in range(2, size + 1)]
-
-    def start(self):
-        self.nodes[0].start(wait=True)
-        for n in self.nodes[1:]:
-            n.start(wait=False)
-        lib.wait_until(self._formed, 60, interval=0.2,
-                       desc="every server has joined and knows the leader")
-        return self
-
-    def _formed(self):
-        want = len(self.nodes)
-        for n in self.nodes:
-            if n.proc is None:
-                continue
-            r = n.api.get("/v1/status/peers", timeout=2)
-            if r.status_code != 200 or len(r.json()) != want:
-                return False
-            if r.headers.get("X-Consul-KnownLeader") != "true":
-                return False
-            # Forwarding needs the leader's HTTP address: a forwarded write
-            # proves it end to end.
-            w = n.api.put("/v1/kv/_formed/%s" % n.name, data=b"1", timeout=5)
-            if w.status_code == 404:  # No KV yet: use the catalog instead.
-                w = n.api.put("/v1/catalog/register", timeout=5, json={
-                    "Node": "_formed-" + n.name, "Address": "127.0.0.9"})
-            if w.status_code != 200:
-                return False
-        return True
-
-    def leader(self):
-        for n in self.alive():
-            if n.api.get("/v1/agent/self", timeout=2).status_code != 200:
-                continue
-            leader = n.api.get("/v1/status/leader", timeout=2).json()
-            if leader == "127.0.0.1:%d" % n.raft_port:
-                return n
-        return None
-
-    def wait_leader(self, timeout=30):
-        return lib.wait_until(self.leader, timeout, interval=0.1,
-                              desc="a leader")
-
-    def followers(self):
-        leader = self.wait_leader()
-        return [n for n in self.alive() if n is not leader]
-
-    def alive(self):
-        return [n for n in self.nodes if n.proc is not None]
-
-    def stop(self):
-        for n in self.nodes:
-            n.stop()
+def _forwarding_works(c):
+    """Every server forwards a write to the leader (which needs the
+    leader's HTTP address from the catalog)."""
+    for n in c.running():
+        w = n.api.put("/v1/catalog/register", timeout=5, json={
+            "Node": "_formed-" + n.name, "Address": "127.0.0.9"})
+        if w.status_code != 200:
+            return False
+    return True
 
 
 def _make_cluster(sider_bin, tmp_path_factory, name):
-    base = tmp_path_factory.mktemp(name)
-    return Cluster(sider_bin, base).start()
+    c = cluster_lib.Cluster(sider_bin, tmp_path_factory.mktemp(name), 3)
+    try:
+        c.start()
+        c.wait_members(["n1", "n2", "n3"])
+        lib.wait_until(lambda: _forwarding_works(c), 60, interval=0.2,
+                       desc="every server forwards to the leader")
+    except BaseException:
+        c.stop_all()
+        raise
+    return c
 
 
 @pytest.fixture(scope="module")
 def cluster(sider_bin, tmp_path_factory):
     c = _make_cluster(sider_bin, tmp_path_factory, "cc-shared")
     yield c
-    c.stop()
+    c.stop_all()
 
 
 @pytest.fixture
 def own_cluster(sider_bin, tmp_path_factory, request):
     c = _make_cluster(sider_bin, tmp_path_factory, "cc-" + request.node.name[:30])
     yield c
-    c.stop()
+    c.stop_all()
 
 
 # ---- forwarding -----------------------------------------------------------
@@ -244,7 +182,7 @@ def test_node_failure_detector_marks_a_dead_follower_critical(own_cluster):
     assert serf[0]["Status"] == "passing"
 
     t0 = time.monotonic()
-    victim.kill9()
+    c.kill9(victim)
 
     def serf_status():
         for ch in leader.api.get("/v1/health/node/" + victim.name).json():
@@ -270,9 +208,9 @@ def test_without_quorum_writes_and_default_reads_fail_fast_and_stale_serves(own_
     lib.wait_until(lambda: survivor.api.get(
         "/v1/catalog/service/%s?stale" % name).json(), 10,
         desc="replicated to the survivor")
-    for n in c.alive():
+    for n in c.running():
         if n is not survivor:
-            n.kill9()
+            c.kill9(n)
     # Let the survivor notice the leader is gone (election timeout), then
     # every request must come back within a few seconds.
     deadline = time.monotonic() + 30
