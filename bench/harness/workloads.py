@@ -111,10 +111,13 @@ def run_fanout(ctx, cluster, k, run):
         p = ctx.procs.start(argv, out + ".log", stdout=subprocess.PIPE)
         parks.append((p, out))
     parked = 0
-    for p, _ in parks:
+    for p, out in parks:
         line = p.stdout.readline().decode()
         if not line.startswith("PARKED"):
-            raise RuntimeError("watch-park said %r" % line)
+            p.wait(timeout=30)
+            with open(out + ".log", errors="replace") as f:
+                raise RuntimeError("watch-park said %r, exit %s: %s"
+                                   % (line, p.returncode, f.read()[-500:]))
         parked += int(line.split()[1])
     time.sleep(1.0)  # Let the servers read the last requests.
     rss_parked = server_rss_mib(cluster)

@@ -55,6 +55,8 @@ class HttpConn {
                                           std::string body);
 
   const Endpoint& endpoint() const { return endpoints_[current_]; }
+  size_t endpoint_index() const { return current_; }
+  const std::vector<Endpoint>& endpoints() const { return endpoints_; }
   asio::any_io_executor executor() { return stream_.get_executor(); }
 
  private:

@@ -34,28 +34,38 @@ class SiderRegister final : public HttpWorkload {
   const WorkloadOptions o_;
 };
 
+// Agent endpoints are node-local, as in Consul: a TTL check is passed
+// through the agent (member) that registered it. So every member registers
+// its own copy of the pool, and a client renews the copy of the member its
+// connection is on.
 class SiderHeartbeat final : public HttpWorkload {
  public:
   explicit SiderHeartbeat(WorkloadOptions o) : o_(std::move(o)) {}
   asio::awaitable<Status> Setup(HttpConn& conn) override {
-    for (unsigned i = 0; i < o_.pool; ++i) {
-      auto r = co_await conn.Send(
-          verb::put, "/v1/agent/service/register",
-          RegisterBody(o_.prefix + "-hb", Id(i), 8080, o_.ttl_s, true));
-      if (!r.ok()) co_return r.status();
-      if (Status s = StatusOfReply(*r, "register"); !s.ok()) co_return s;
+    for (size_t e = 0; e < conn.endpoints().size(); ++e) {
+      HttpConn member(conn.executor(), conn.endpoints(), e,
+                      std::chrono::seconds(10));
+      for (unsigned i = 0; i < o_.pool; ++i) {
+        auto r = co_await member.Send(
+            verb::put, "/v1/agent/service/register",
+            RegisterBody(o_.prefix + "-hb", Id(e, i), 8080, o_.ttl_s, true));
+        if (!r.ok()) co_return r.status();
+        if (Status s = StatusOfReply(*r, "register"); !s.ok()) co_return s;
+      }
     }
     co_return Status();
   }
   asio::awaitable<Status> Once(HttpConn& conn, uint64_t seq) override {
     auto r = co_await conn.Send(
-        verb::put, "/v1/agent/check/pass/service:" + Id(seq % o_.pool), "");
+        verb::put,
+        "/v1/agent/check/pass/service:" + Id(conn.endpoint_index(), seq % o_.pool),
+        "");
     co_return r.ok() ? StatusOfReply(*r, "check pass") : r.status();
   }
 
  private:
-  std::string Id(uint64_t i) const {
-    return o_.prefix + "-hb-" + std::to_string(i);
+  std::string Id(size_t member, uint64_t i) const {
+    return o_.prefix + "-hb-" + std::to_string(member) + "-" + std::to_string(i);
   }
   const WorkloadOptions o_;
 };
