@@ -90,6 +90,10 @@ class ClusterServer(lib.SiderServer):
         r = self.api.get("/v1/status/leader", timeout=2)
         return r.json() if r.status_code == 200 else ""
 
+    def leader_with_timeout(self, timeout):
+        r = self.api.get("/v1/status/leader", timeout=timeout)
+        return r.json() if r.status_code == 200 else ""
+
     def configuration(self):
         return self.api.ok_json("/v1/operator/raft/configuration", timeout=5)
 
@@ -104,14 +108,16 @@ class Cluster:
     cluster.stop_all(). Servers get free loopback ports up front so that
     each one's --join list names the others before any starts."""
 
-    def __init__(self, binary, base_dir, n, expect=None, name_prefix="n"):
+    def __init__(self, binary, base_dir, n, expect=None, name_prefix="n",
+                 extra_args=()):
         self.binary = binary
         self.base_dir = str(base_dir)
         self.expect = n if expect is None else expect
         self.servers = []
         for i in range(n):
             self.add_server(name="%s%d" % (name_prefix, i + 1),
-                            expect=self.expect, link=False)
+                            expect=self.expect, link=False,
+                            extra_args=extra_args)
         self._link()
 
     def add_server(self, name, expect=0, non_voter=False, link=True,
@@ -222,6 +228,44 @@ class Cluster:
 
         return lib.wait_until(ok, timeout,
                               desc="raft configuration == %r" % (want,))
+
+
+# ---- replica state (HA tests) ---------------------------------------------
+
+def applied_index(srv, timeout=3):
+    """The Raft index this server has applied, from its own state
+    (`/v1/operator/raft/configuration?stale` answers locally)."""
+    r = srv.api.get("/v1/operator/raft/configuration?stale", timeout=timeout)
+    assert r.status_code == 200, "%s: configuration -> %d %s" % (
+        srv.name, r.status_code, r.text)
+    return int(r.json()["Index"])
+
+
+def state_hash(srv, timeout=5):
+    """(Index, Hash) from this server's own state via
+    `GET /v1/operator/state-hash?stale`, or None if the endpoint is absent."""
+    r = srv.api.get("/v1/operator/state-hash?stale", timeout=timeout)
+    if r.status_code in (404, 405):
+        return None
+    assert r.status_code == 200, "%s: state-hash -> %d %s" % (
+        srv.name, r.status_code, r.text)
+    body = r.json()
+    return int(body["Index"]), body["Hash"]
+
+
+def leader_among(servers, timeout=2):
+    """The server of `servers` that every one of them names as leader, or
+    None (a server that does not answer within `timeout` means None)."""
+    seen = set()
+    for s in servers:
+        try:
+            seen.add(s.leader_with_timeout(timeout))
+        except (requests.RequestException, ValueError):
+            return None
+    if len(seen) != 1 or "" in seen:
+        return None
+    addr = seen.pop()
+    return next((s for s in servers if s.raft_addr == addr), None)
 
 
 def run_cli(binary, *args, timeout=30):
