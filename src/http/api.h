@@ -31,6 +31,8 @@ class KvStore;
 
 namespace sider::http {
 
+class ResponseCache;
+
 struct ApiDeps {
   server::AgentService& agent;
   server::CatalogWriter& catalog_writer;
@@ -55,6 +57,9 @@ struct ApiDeps {
   // Backup / restore and the state hash (handlers/snapshot.cc); those
   // endpoints exist only when set.
   server::SnapshotService* snapshots = nullptr;
+  // Serialized replies of non-blocking reads, reused while the data under
+  // them is unchanged (http/response_cache.h); no caching when null.
+  ResponseCache* response_cache = nullptr;
 };
 
 void RegisterApi(Router& router, const ApiDeps& deps);

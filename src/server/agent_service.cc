@@ -86,10 +86,8 @@ void AgentService::DeregisterService(const std::string& node,
     done(Status(Code::kNotFound, "Unknown service ID \"" + service_id + "\""));
     return;
   }
-  std::vector<std::string> removed;
-  for (const Check& c : store_.ChecksOnNode(node)) {
-    if (c.service_id == service_id && c.ns == ns) removed.push_back(c.check_id);
-  }
+  std::vector<std::string> removed =
+      store_.ServiceCheckIds(node, ns, service_id);
   structs::DeregisterCommand cmd;
   cmd.node = node;
   cmd.ns = ns;

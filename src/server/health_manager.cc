@@ -51,9 +51,9 @@ void HealthManager::Start() {
 // the watch once, so a burst costs one pass.
 void HealthManager::WatchOwnChecks() {
   store::WatchSet ws;
-  auto checks = store_.NodeChecks(self_.name, &ws);
+  auto checks = store_.ProbeChecksOnNode(self_.name, &ws);
   std::set<std::string> now;
-  for (const Check& c : checks.value) {
+  for (const Check& c : checks) {
     if (!IsProbe(c.type)) continue;
     now.insert(c.check_id);
     runner_.Upsert(c);  // A no-op when unchanged.
@@ -253,7 +253,7 @@ void HealthManager::Reap() {
   std::vector<std::pair<std::string, std::string>> doomed;  // node, service
   {
     const auto now = clock_.Now();
-    auto checks = store_.AllChecks();
+    auto checks = store_.CriticalChecksWithDeregisterAfter();
     WriterLock lock(&mu_);
     if (!leader_ || stopped_) return;
     std::map<std::pair<std::string, std::string>, Clock::TimePoint> next;

@@ -82,10 +82,12 @@ Status ImportRows(const pb::CatalogSnapshot& snap, CatalogStore::Tables* t) {
         !n->second.services.contains(NsView{c.ns, c.service_id})) {
       return Corrupt("check for unknown service");
     }
-    std::string id = c.check_id;
-    if (!n->second.checks.emplace(std::move(id), std::move(c)).second) {
+    if (n->second.checks.contains(c.check_id)) {
       return Corrupt("duplicate check");
     }
+    internal::IndexCheck(n->second, c);
+    std::string id = c.check_id;
+    n->second.checks.emplace(std::move(id), std::move(c));
   }
   return Status::Ok();
 }

@@ -112,6 +112,10 @@ class CatalogStore {
   // For the agent endpoints: every service / check on one node.
   std::vector<structs::Service> ServicesOnNode(std::string_view node) const;
   std::vector<structs::Check> ChecksOnNode(std::string_view node) const;
+  // The ids of one service instance's own checks on a node.
+  std::vector<std::string> ServiceCheckIds(std::string_view node,
+                                           std::string_view ns,
+                                           std::string_view service_id) const;
   std::optional<structs::Service> GetService(std::string_view node,
                                              std::string_view ns,
                                              std::string_view service_id) const;
@@ -120,6 +124,14 @@ class CatalogStore {
   bool HasNode(std::string_view node) const;
   // Every check (for rebuilding leader-side TTL and runner state).
   std::vector<structs::Check> AllChecks() const;
+  // The checks (of any node) that have DeregisterCriticalServiceAfter set
+  // and are critical: what the leader's reaper looks at, filtered under the
+  // lock so that a large catalog is not copied every scan.
+  std::vector<structs::Check> CriticalChecksWithDeregisterAfter() const;
+  // This node's HTTP/TCP/script checks; `ws` gets a watch that fires only
+  // when one of them is added, changed or removed.
+  std::vector<structs::Check> ProbeChecksOnNode(std::string_view node,
+                                                WatchSet* ws) const;
 
   // The highest raft_index any write has applied to the catalog.
   uint64_t MaxIndex() const;

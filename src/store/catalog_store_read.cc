@@ -57,11 +57,16 @@ bool NodeMetaMatches(const structs::Node& node, const ServiceFilter& filter) {
 std::vector<structs::Check> InstanceChecks(const NodeRow& row,
                                            const structs::Service& svc) {
   std::vector<structs::Check> out;
-  for (const auto& [id, c] : row.checks) {
-    if (c.service_id.empty()) out.push_back(c);
-  }
-  for (const auto& [id, c] : row.checks) {
-    if (c.service_id == svc.id && c.ns == svc.ns) out.push_back(c);
+  auto own = row.checks_by_service.find(NsView{svc.ns, svc.id});
+  out.reserve(row.node_check_ids.size() +
+              (own == row.checks_by_service.end() ? 0 : own->second.size()));
+  auto add = [&](const std::string& id) {
+    auto c = row.checks.find(id);
+    if (c != row.checks.end()) out.push_back(c->second);
+  };
+  for (const std::string& id : row.node_check_ids) add(id);
+  if (own != row.checks_by_service.end()) {
+    for (const std::string& id : own->second) add(id);
   }
   return out;
 }
@@ -281,6 +286,52 @@ std::optional<structs::Check> CatalogStore::GetCheck(
   auto c = it->second.checks.find(check_id);
   if (c == it->second.checks.end()) return std::nullopt;
   return c->second;
+}
+
+std::vector<structs::Check> CatalogStore::CriticalChecksWithDeregisterAfter()
+    const {
+  ReaderLock lock(&mu_);
+  std::vector<structs::Check> out;
+  for (const auto& [name, row] : t_->nodes) {
+    for (const auto& [id, c] : row.checks) {
+      if (c.definition.deregister_critical_after_ns > 0 && !c.service_id.empty() &&
+          c.status == structs::HealthStatus::kCritical) {
+        out.push_back(c);
+      }
+    }
+  }
+  return out;
+}
+
+std::vector<structs::Check> CatalogStore::ProbeChecksOnNode(
+    std::string_view node, WatchSet* ws) const {
+  ReaderLock lock(&mu_);
+  std::vector<structs::Check> out;
+  auto it = t_->nodes.find(node);
+  if (it == t_->nodes.end()) {
+    // Registering the node creates its row: watch the nodes table.
+    AddWatch(ws, t_->nodes_watch);
+    return out;
+  }
+  AddWatch(ws, it->second.probe_watch);
+  for (const std::string& id : it->second.probe_check_ids) {
+    auto c = it->second.checks.find(id);
+    if (c != it->second.checks.end()) out.push_back(c->second);
+  }
+  return out;
+}
+
+std::vector<std::string> CatalogStore::ServiceCheckIds(
+    std::string_view node, std::string_view ns,
+    std::string_view service_id) const {
+  ns = NsOrDefault(ns);
+  ReaderLock lock(&mu_);
+  std::vector<std::string> out;
+  auto it = t_->nodes.find(node);
+  if (it == t_->nodes.end()) return out;
+  auto ids = it->second.checks_by_service.find(NsView{ns, service_id});
+  if (ids == it->second.checks_by_service.end()) return out;
+  return {ids->second.begin(), ids->second.end()};
 }
 
 bool CatalogStore::HasNode(std::string_view node) const {

@@ -24,8 +24,12 @@ void Bump(uint64_t raft_index, uint64_t* index, WatchPtr* watch,
 // in step when the service is re-registered with a new name or tags.
 void RefreshServiceChecks(NodeRow& row, uint64_t raft_index,
                           const structs::Service& svc, Changes* ch) {
-  for (auto& [id, check] : row.checks) {
-    if (check.service_id != svc.id || check.ns != svc.ns) continue;
+  auto ids = row.checks_by_service.find(NsView{svc.ns, svc.id});
+  if (ids == row.checks_by_service.end()) return;
+  for (const std::string& id : ids->second) {
+    auto c = row.checks.find(id);
+    if (c == row.checks.end()) continue;  // Unreachable: kept in step.
+    structs::Check& check = c->second;
     if (check.service_name == svc.name && check.service_tags == svc.tags) {
       continue;
     }
@@ -37,6 +41,33 @@ void RefreshServiceChecks(NodeRow& row, uint64_t raft_index,
 }
 
 }  // namespace
+
+bool IsProbeType(structs::CheckType t) {
+  return t == structs::CheckType::kHttp || t == structs::CheckType::kTcp ||
+         t == structs::CheckType::kCmd;
+}
+
+void IndexCheck(NodeRow& row, const structs::Check& c) {
+  if (c.service_id.empty()) {
+    row.node_check_ids.insert(c.check_id);
+  } else {
+    row.checks_by_service[NsKey{c.ns, c.service_id}].insert(c.check_id);
+  }
+  if (IsProbeType(c.type)) row.probe_check_ids.insert(c.check_id);
+}
+
+void UnindexCheck(NodeRow& row, const structs::Check& c) {
+  if (c.service_id.empty()) {
+    row.node_check_ids.erase(c.check_id);
+  } else {
+    auto it = row.checks_by_service.find(NsView{c.ns, c.service_id});
+    if (it != row.checks_by_service.end()) {
+      it->second.erase(c.check_id);
+      if (it->second.empty()) row.checks_by_service.erase(it);
+    }
+  }
+  row.probe_check_ids.erase(c.check_id);
+}
 
 void TouchForCheck(const NodeRow& row, const structs::Check& check,
                    Changes* ch) {
@@ -117,7 +148,9 @@ void UpsertCheck(NodeRow& row, uint64_t raft_index, structs::Check check,
     check.modify_index = raft_index;
     TouchForCheck(row, check, ch);
     ch->nodes_touched.insert(check.node);
+    if (IsProbeType(check.type)) ch->probe_nodes_touched.insert(check.node);
     ch->checks = true;
+    IndexCheck(row, check);
     std::string id = check.check_id;
     row.checks.emplace(std::move(id), std::move(check));
     return;
@@ -130,7 +163,12 @@ void UpsertCheck(NodeRow& row, uint64_t raft_index, structs::Check check,
   TouchForCheck(row, old, ch);  // It may have moved to another service.
   TouchForCheck(row, check, ch);
   ch->nodes_touched.insert(check.node);
+  if (IsProbeType(old.type) || IsProbeType(check.type)) {
+    ch->probe_nodes_touched.insert(check.node);
+  }
   ch->checks = true;
+  UnindexCheck(row, old);
+  IndexCheck(row, check);
   old = std::move(check);
 }
 
@@ -139,7 +177,11 @@ void DeleteCheck(NodeRow& row, std::string_view check_id, Changes* ch) {
   if (it == row.checks.end()) return;
   TouchForCheck(row, it->second, ch);
   ch->nodes_touched.insert(row.node.name);
+  if (IsProbeType(it->second.type)) {
+    ch->probe_nodes_touched.insert(row.node.name);
+  }
   ch->checks = true;
+  UnindexCheck(row, it->second);
   row.checks.erase(it);
 }
 
@@ -148,11 +190,10 @@ void DeleteService(Tables& t, NodeRow& row, std::string_view ns,
   auto it = row.services.find(NsView{ns, id});
   if (it == row.services.end()) return;
   const structs::Service& svc = it->second;
-  for (auto c = row.checks.begin(); c != row.checks.end();) {
-    const bool owned = c->second.service_id == svc.id && c->second.ns == svc.ns;
-    auto next = std::next(c);
-    if (owned) DeleteCheck(row, c->first, ch);
-    c = next;
+  if (auto ids = row.checks_by_service.find(NsView{svc.ns, svc.id});
+      ids != row.checks_by_service.end()) {
+    const std::set<std::string> owned = ids->second;  // DeleteCheck edits it.
+    for (const std::string& id : owned) DeleteCheck(row, id, ch);
   }
   const NsKey name_key{svc.ns, svc.name};
   t.by_name[name_key].instances.erase(InstanceRef{svc.node, svc.id});
@@ -175,7 +216,9 @@ void DeleteNode(Tables& t, std::string_view node, Changes* ch) {
   if (!row.checks.empty()) ch->checks = true;
   ch->nodes = true;
   ch->nodes_touched.erase(row.node.name);
+  ch->probe_nodes_touched.erase(row.node.name);
   ch->dropped.push_back(std::move(row.watch));
+  ch->dropped.push_back(std::move(row.probe_watch));
   t.nodes.erase(it);
 }
 
@@ -197,6 +240,12 @@ void CommitChanges(Tables& t, uint64_t raft_index, Changes* ch,
     ServiceEntry& e = t.by_name[key];
     Bump(raft_index, &e.index, &e.watch, fired);
   }
+  for (const std::string& name : ch->probe_nodes_touched) {
+    auto it = t.nodes.find(name);
+    if (it == t.nodes.end()) continue;
+    fired->push_back(std::move(it->second.probe_watch));
+    it->second.probe_watch = std::make_shared<Watch>();
+  }
   for (WatchPtr& w : ch->dropped) {
     if (w) fired->push_back(std::move(w));
   }
@@ -207,7 +256,10 @@ void CollectAllWatches(const Tables& t, std::vector<WatchPtr>* out) {
   out->push_back(t.nodes_watch);
   out->push_back(t.services_watch);
   out->push_back(t.checks_watch);
-  for (const auto& [name, row] : t.nodes) out->push_back(row.watch);
+  for (const auto& [name, row] : t.nodes) {
+    out->push_back(row.watch);
+    out->push_back(row.probe_watch);
+  }
   for (const auto& [key, e] : t.by_name) {
     if (e.watch) out->push_back(e.watch);
   }

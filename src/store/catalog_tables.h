@@ -52,7 +52,22 @@ struct NodeRow {
   std::map<std::string, structs::Check, std::less<>> checks;  // check_id
   uint64_t index = 0;  // Last change to the node or any of its rows.
   WatchPtr watch;      // Fires on that change.
+
+  // Secondary indexes over `checks`, kept in step by IndexCheck and
+  // UnindexCheck, so that per-instance reads and per-service deletes cost
+  // O(the instance's checks), not O(every check on the node).
+  std::map<NsKey, std::set<std::string>, NsKeyLess> checks_by_service;
+  std::set<std::string, std::less<>> node_check_ids;   // No service id.
+  std::set<std::string, std::less<>> probe_check_ids;  // http, tcp, script.
+  // Fires when a probe check on this node is added, changed or removed
+  // (the node's own agent restarts its runners then; other writes to the
+  // node do not wake it).
+  WatchPtr probe_watch = std::make_shared<Watch>();
 };
+
+bool IsProbeType(structs::CheckType t);
+void IndexCheck(NodeRow& row, const structs::Check& c);
+void UnindexCheck(NodeRow& row, const structs::Check& c);
 
 // An instance of a service, as (node, id); sorts as results must.
 using InstanceRef = std::pair<std::string, std::string>;
@@ -71,11 +86,13 @@ struct Changes {
   bool checks = false;    // A check row was added, changed or removed.
   std::set<std::string> nodes_touched;
   std::set<NsKey> services_touched;
+  std::set<std::string> probe_nodes_touched;  // Their probe_watch fires.
   std::vector<WatchPtr> dropped;  // Watches of removed node rows.
 
   bool any() const {
     return nodes || services || checks || !nodes_touched.empty() ||
-           !services_touched.empty() || !dropped.empty();
+           !services_touched.empty() || !probe_nodes_touched.empty() ||
+           !dropped.empty();
   }
 };
 

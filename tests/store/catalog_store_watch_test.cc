@@ -198,3 +198,80 @@ TEST_F(CatalogWatchTest, RestoreFiresEveryWatch) {
 
 }  // namespace
 }  // namespace sider::store
+
+namespace sider::store {
+namespace {
+
+structs::RegisterCommand ProbeRegistration(const std::string& id,
+                                           structs::CheckType type) {
+  structs::RegisterCommand cmd;
+  cmd.node.name = "n1";
+  cmd.node.address = "10.0.0.1";
+  structs::Service svc;
+  svc.node = "n1";
+  svc.id = id;
+  svc.name = id;
+  cmd.service = svc;
+  structs::Check c;
+  c.node = "n1";
+  c.check_id = "service:" + id;
+  c.service_id = id;
+  c.type = type;
+  cmd.checks.push_back(c);
+  return cmd;
+}
+
+TEST(CatalogProbeWatchTest, FiresForProbeChecksOnlyAndListsThem) {
+  CatalogStore s;
+  ASSERT_TRUE(s.Register(1, ProbeRegistration("web", structs::CheckType::kHttp)).ok());
+  WatchSet ws;
+  auto probes = s.ProbeChecksOnNode("n1", &ws);
+  ASSERT_EQ(probes.size(), 1u);
+  EXPECT_EQ(probes[0].check_id, "service:web");
+
+  // A TTL service on the same node: not a probe, no wake-up.
+  ASSERT_TRUE(s.Register(2, ProbeRegistration("db", structs::CheckType::kTtl)).ok());
+  EXPECT_FALSE(ws.AnyFired());
+
+  // Another probe: wakes the node's agent.
+  ASSERT_TRUE(s.Register(3, ProbeRegistration("api", structs::CheckType::kTcp)).ok());
+  EXPECT_TRUE(ws.AnyFired());
+  EXPECT_EQ(s.ProbeChecksOnNode("n1", nullptr).size(), 2u);
+
+  // Deregistering the probed service removes its probe and wakes again.
+  WatchSet ws2;
+  s.ProbeChecksOnNode("n1", &ws2);
+  structs::DeregisterCommand dereg;
+  dereg.node = "n1";
+  dereg.service_id = "web";
+  ASSERT_TRUE(s.Deregister(4, dereg).ok());
+  EXPECT_TRUE(ws2.AnyFired());
+  EXPECT_EQ(s.ProbeChecksOnNode("n1", nullptr).size(), 1u);
+}
+
+TEST(CatalogCheckIndexTest, InstanceChecksAreItsOwnAndTheNodesAmongMany) {
+  CatalogStore s;
+  uint64_t index = 1;
+  for (int i = 0; i < 2000; ++i) {
+    ASSERT_TRUE(s.Register(index++, ProbeRegistration(
+                                        "svc-" + std::to_string(i),
+                                        structs::CheckType::kTtl))
+                    .ok());
+  }
+  auto rows = s.CheckServiceNodes("default", "svc-1234", {}, nullptr).value;
+  ASSERT_EQ(rows.size(), 1u);
+  ASSERT_EQ(rows[0].checks.size(), 1u);
+  EXPECT_EQ(rows[0].checks[0].check_id, "service:svc-1234");
+  EXPECT_EQ(s.ServiceCheckIds("n1", "default", "svc-7"),
+            std::vector<std::string>{"service:svc-7"});
+
+  // The index survives a snapshot round trip.
+  CatalogStore restored;
+  ASSERT_TRUE(restored.Restore(s.Snapshot()).ok());
+  EXPECT_EQ(restored.ServiceCheckIds("n1", "default", "svc-7"),
+            std::vector<std::string>{"service:svc-7"});
+  EXPECT_EQ(restored.ProbeChecksOnNode("n1", nullptr).size(), 0u);
+}
+
+}  // namespace
+}  // namespace sider::store
