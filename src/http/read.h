@@ -15,6 +15,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <utility>
 
@@ -57,43 +58,44 @@ void ServeRead(const ApiDeps& deps, const Request& req, Responder respond,
     respond(ErrorResponse(params.status()));
     return;
   }
-  // Hot reads are served from already-serialized replies while none of
-  // the watches under them has fired (the data is unchanged since).
+  // Every run — the first, and each re-run of a woken blocking query —
+  // goes through the ResponseCache: while none of the watches under a
+  // cached reply has fired, the data is unchanged and the serialized reply
+  // is reused. So one change that wakes 10,000 parked queries costs one
+  // query and one encoding, not 10,000.
+  using EntryPtr = std::shared_ptr<const ResponseCache::Entry>;
   ResponseCache* cache = deps.response_cache;
-  std::string cache_key;
-  if (cache != nullptr) {
-    cache_key = ResponseCache::KeyFor(req);
-    auto hit = cache->Lookup(cache_key);
-    if (hit && (params->index == 0 || hit->index > params->index)) {
-      Response r = hit->response;
-      SetIndexHeader(r, hit->index);
-      respond(std::move(r));
-      return;
+  std::string key = cache != nullptr ? ResponseCache::KeyFor(req) : "";
+  auto produce = [cache, key = std::move(key), query = std::move(query),
+                  encode = std::move(encode)](
+                     store::WatchSet* ws) -> store::Indexed<EntryPtr> {
+    if (cache != nullptr) {
+      if (EntryPtr hit = cache->Lookup(key)) {
+        if (ws != nullptr) ws->AddAll(hit->watches);
+        return {hit->index, hit};
+      }
     }
-  }
-  if (params->index == 0) {
     auto entry = std::make_shared<ResponseCache::Entry>();
     store::Indexed<T> result = query(&entry->watches);
     entry->index = result.index == 0 ? 1 : result.index;
     entry->response = encode(result.value);
-    Response r = entry->response;
+    if (ws != nullptr) ws->AddAll(entry->watches);
     // A read that registered no watch could never be invalidated.
-    if (cache != nullptr && !entry->watches.empty()) {
-      cache->Store(cache_key, std::move(entry));
-    }
-    SetIndexHeader(r, result.index);
-    respond(std::move(r));
+    if (cache != nullptr && !entry->watches.empty()) cache->Store(key, entry);
+    return {entry->index, std::move(entry)};
+  };
+  auto finish = [respond = std::move(respond)](store::Indexed<EntryPtr> r) {
+    Response reply = r.value->response;
+    SetIndexHeader(reply, r.index);
+    respond(std::move(reply));
+  };
+  if (params->index == 0) {
+    finish(produce(nullptr));
     return;
   }
-  auto finish = [respond = std::move(respond),
-                 encode = std::move(encode)](store::Indexed<T> result) {
-    Response r = encode(result.value);
-    SetIndexHeader(r, result.index);
-    respond(std::move(r));
-  };
-  server::BlockingQuery<T>::Start(deps.executor, deps.clock, params->index,
-                                  deps.clock.Now() + params->wait,
-                                  std::move(query), std::move(finish));
+  server::BlockingQuery<EntryPtr>::Start(
+      deps.executor, deps.clock, params->index, deps.clock.Now() + params->wait,
+      std::move(produce), std::move(finish));
 }
 
 }  // namespace sider::http
