@@ -1,6 +1,7 @@
 // The composition root: builds store -> fsm -> consensus -> server -> http
 // for one server process and runs it until SIGINT/SIGTERM.
 #include <signal.h>
+#include <sys/resource.h>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
@@ -116,8 +117,19 @@ bool IsSoleVoter(const consensus::RaftNode& raft) {
 
 }  // namespace
 
+// Parked blocking queries each hold a socket (and, forwarded, one more to
+// the leader): take every descriptor the hard limit allows.
+void RaiseDescriptorLimit() {
+  rlimit lim{};
+  if (getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur < lim.rlim_max) {
+    lim.rlim_cur = lim.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &lim);
+  }
+}
+
 int RunServer(const ServerOptions& options) {
   signal(SIGPIPE, SIG_IGN);
+  RaiseDescriptorLimit();
   spdlog::set_level(spdlog::level::from_str(options.log_level));
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e%z [%l] %v");
 

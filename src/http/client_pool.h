@@ -48,7 +48,12 @@ namespace sider::http {
 class ClientPool {
  public:
   struct Options {
-    size_t max_connections = 256;  // Per peer, open at once.
+    // Per peer, open at once. Large on purpose: a blocking query forwarded
+    // to the leader holds its connection for up to its wait (minutes), so
+    // a small cap lets parked queries starve writes queued behind them
+    // (1,000 parked watchers wedged a 3-member cluster at 256). The
+    // process's descriptor limit is the real bound (app raises it).
+    size_t max_connections = 16384;
     size_t max_idle = 128;         // Per peer, kept open while unused.
     std::chrono::milliseconds connect_timeout{1000};
     size_t max_response_body = 64u << 20;
