@@ -179,43 +179,38 @@ void AgentService::ServiceMaintenance(const std::string& node,
     done(Status(Code::kNotFound, "Unknown service ID \"" + service_id + "\""));
     return;
   }
-  const std::string check_id =
-      std::string(structs::kServiceMaintenancePrefix) + service_id;
-  if (!enable) {
-    if (!store_.GetCheck(node, check_id)) {
-      done(Status::Ok());
-      return;
-    }
-    DeregisterCheck(node, check_id, std::move(done));
-    return;
-  }
   Check check;
-  check.check_id = check_id;
+  check.check_id = std::string(structs::kServiceMaintenancePrefix) + service_id;
   check.name = "Service Maintenance Mode";
   check.notes = reason.empty() ? std::string(kServiceMaintenanceDefault)
                                : std::move(reason);
-  check.status = HealthStatus::kCritical;
   check.service_id = service_id;
   check.ns = ns;
-  RegisterCheck(node, std::move(check), std::move(done));
+  SetMaintenance(node, std::move(check), enable, std::move(done));
 }
 
 void AgentService::NodeMaintenance(const std::string& node, bool enable,
                                    std::string reason, Done done) {
-  const std::string check_id(structs::kNodeMaintenanceCheckId);
-  if (!enable) {
-    if (!store_.GetCheck(node, check_id)) {
-      done(Status::Ok());
-      return;
-    }
-    DeregisterCheck(node, check_id, std::move(done));
-    return;
-  }
   Check check;
-  check.check_id = check_id;
+  check.check_id = std::string(structs::kNodeMaintenanceCheckId);
   check.name = "Node Maintenance Mode";
   check.notes = reason.empty() ? std::string(kNodeMaintenanceDefault)
                                : std::move(reason);
+  SetMaintenance(node, std::move(check), enable, std::move(done));
+}
+
+// Maintenance is Consul's critical check: enabling registers `check`,
+// disabling removes it (a no-op when it is not there).
+void AgentService::SetMaintenance(const std::string& node, Check check,
+                                  bool enable, Done done) {
+  if (!enable) {
+    if (!store_.GetCheck(node, check.check_id)) {
+      done(Status::Ok());
+      return;
+    }
+    DeregisterCheck(node, check.check_id, std::move(done));
+    return;
+  }
   check.status = HealthStatus::kCritical;
   RegisterCheck(node, std::move(check), std::move(done));
 }

@@ -87,6 +87,8 @@ class AgentService {
 
  private:
   void Propose(std::string command, Done done);
+  void SetMaintenance(const std::string& node, structs::Check check,
+                      bool enable, Done done);
   structs::Node SelfNode() const;
   // The catalog row to write with: ours for this node, else the stored
   // one (or just the name), never updated (skip_node_update).

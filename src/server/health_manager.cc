@@ -15,10 +15,6 @@ using structs::Check;
 using structs::CheckType;
 using structs::HealthStatus;
 
-bool IsProbe(CheckType t) {
-  return t == CheckType::kHttp || t == CheckType::kTcp || t == CheckType::kCmd;
-}
-
 }  // namespace
 
 HealthManager::HealthManager(const NodeIdentity& self, asio::io_context& io,
@@ -54,7 +50,6 @@ void HealthManager::WatchOwnChecks() {
   auto checks = store_.ProbeChecksOnNode(self_.name, &ws);
   std::set<std::string> now;
   for (const Check& c : checks) {
-    if (!IsProbe(c.type)) continue;
     now.insert(c.check_id);
     runner_.Upsert(c);  // A no-op when unchanged.
   }
@@ -133,17 +128,14 @@ void HealthManager::ChecksRegistered(const std::vector<Check>& checks) {
       ttl_.Track(c.node, c.check_id,
                  std::chrono::nanoseconds(c.definition.ttl_ns),
                  c.status == HealthStatus::kCritical);
-    } else if (IsProbe(c.type) && c.node == self_.name) {
-      runner_.Upsert(c);
-    }
+    }  // Probes: WatchOwnChecks starts them from the catalog.
   }
 }
 
 void HealthManager::ChecksRemoved(const std::string& node,
                                   const std::vector<std::string>& check_ids) {
   for (const std::string& id : check_ids) {
-    ttl_.Untrack(node, id);
-    if (node == self_.name) runner_.Remove(id);
+    ttl_.Untrack(node, id);  // Probes: WatchOwnChecks stops them.
   }
   WriterLock lock(&mu_);
   for (const std::string& id : check_ids) {
@@ -189,10 +181,8 @@ void HealthManager::OnTtlExpired(const std::string& node,
 
 void HealthManager::OnProbeResult(agent::CheckResult result) {
   auto check = store_.GetCheck(self_.name, result.check_id);
-  if (!check) {  // Deregistered behind our back (catalog API, reaper).
-    asio::post(io_, [this, id = result.check_id] { runner_.Remove(id); });
-    return;
-  }
+  // Deregistered meanwhile: WatchOwnChecks stops its runner.
+  if (!check) return;
   if (check->status == result.status && check->output == result.output) return;
   {
     WriterLock lock(&mu_);
@@ -257,11 +247,7 @@ void HealthManager::Reap() {
     WriterLock lock(&mu_);
     if (!leader_ || stopped_) return;
     std::map<std::pair<std::string, std::string>, Clock::TimePoint> next;
-    for (const Check& c : checks) {
-      if (c.definition.deregister_critical_after_ns <= 0 ||
-          c.service_id.empty() || c.status != HealthStatus::kCritical) {
-        continue;
-      }
+    for (const Check& c : checks) {  // Critical, with the setting.
       auto key = std::make_pair(c.node, c.check_id);
       auto it = critical_since_.find(key);
       const auto since = it == critical_since_.end() ? now : it->second;

@@ -67,11 +67,9 @@ void RegisterAgent(Router& router, const ApiDeps& deps) {
              });
   router.Add({Method::kPut}, "/v1/agent/service/maintenance/*",
              [d, &agent](Request req, Responder respond) {
-               auto enable = ParseBoolParam(req, "enable");
-               if (!enable) {
-                 respond(ErrorResponse(Status(
-                     Code::kInvalidArgument,
-                     "Missing or invalid value for the 'enable' parameter")));
+               auto enable = RequireEnableParam(req);
+               if (!enable.ok()) {
+                 respond(ErrorResponse(enable.status()));
                  return;
                }
                agent.ServiceMaintenance(
@@ -82,11 +80,9 @@ void RegisterAgent(Router& router, const ApiDeps& deps) {
              });
   router.Add({Method::kPut}, "/v1/agent/service/enable/*",
              [d, &agent](Request req, Responder respond) {
-               auto enable = ParseBoolParam(req, "enable");
-               if (!enable) {
-                 respond(ErrorResponse(Status(
-                     Code::kInvalidArgument,
-                     "Missing or invalid value for the 'enable' parameter")));
+               auto enable = RequireEnableParam(req);
+               if (!enable.ok()) {
+                 respond(ErrorResponse(enable.status()));
                  return;
                }
                agent.SetServiceEnabled(Origin(*d, req), RequestNamespace(req),
@@ -95,11 +91,9 @@ void RegisterAgent(Router& router, const ApiDeps& deps) {
              });
   router.Add({Method::kPut}, "/v1/agent/maintenance",
              [d, &agent](Request req, Responder respond) {
-               auto enable = ParseBoolParam(req, "enable");
-               if (!enable) {
-                 respond(ErrorResponse(Status(
-                     Code::kInvalidArgument,
-                     "Missing or invalid value for the 'enable' parameter")));
+               auto enable = RequireEnableParam(req);
+               if (!enable.ok()) {
+                 respond(ErrorResponse(enable.status()));
                  return;
                }
                agent.NodeMaintenance(Origin(*d, req), *enable,

@@ -16,4 +16,13 @@ std::optional<bool> ParseBoolParam(const Request& req, std::string_view key) {
   return std::nullopt;
 }
 
+Result<bool> RequireEnableParam(const Request& req) {
+  auto enable = ParseBoolParam(req, "enable");
+  if (!enable) {
+    return Status(Code::kInvalidArgument,
+                  "Missing or invalid value for the 'enable' parameter");
+  }
+  return *enable;
+}
+
 }  // namespace sider::http::handlers

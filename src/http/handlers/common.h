@@ -33,4 +33,8 @@ inline std::function<void(Status)> WriteReply(Responder respond,
 // or unparsable.
 std::optional<bool> ParseBoolParam(const Request& req, std::string_view key);
 
+// The `?enable=` flag that maintenance and enable endpoints require:
+// kInvalidArgument with Consul's text when it is missing or not a bool.
+Result<bool> RequireEnableParam(const Request& req);
+
 }  // namespace sider::http::handlers
