@@ -188,7 +188,12 @@ int RaftNode::Loop::ApplyOp(void* ctx, uint64_t index, const void* data,
 
 int RaftNode::Loop::SnapshotOp(void* ctx, void** data, size_t* len) noexcept {
   auto* loop = static_cast<Loop*>(ctx);
+  const auto start = std::chrono::steady_clock::now();
   const std::string bytes = loop->node_->sm_->Snapshot();
+  spdlog::info("consensus: snapshot of {} bytes encoded in {} us", bytes.size(),
+               std::chrono::duration_cast<std::chrono::microseconds>(
+                   std::chrono::steady_clock::now() - start)
+                   .count());
   // raft_malloc(0) may return NULL; libraft owns the copy either way.
   void* copy = sider_raft_malloc(bytes.empty() ? 1 : bytes.size());
   if (copy == nullptr) return SIDER_RAFT_NOMEM;

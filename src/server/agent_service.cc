@@ -39,8 +39,7 @@ structs::Node AgentService::SelfNode() const { return NodeRowFor(self_); }
 
 structs::Node AgentService::NodeFor(const std::string& node) const {
   if (node == self_.name) return SelfNode();
-  auto have = store_.NodeServices(node, structs::kDefaultNamespace, nullptr);
-  if (have.value) return have.value->node;
+  if (auto have = store_.GetNode(node)) return *std::move(have);
   structs::Node n;
   n.name = node;
   n.datacenter = self_.datacenter;
@@ -239,17 +238,16 @@ void AgentService::EnsureSelfRegistered(Done done) {
   serf.name = "Serf Health Status";
   serf.status = HealthStatus::kPassing;
   serf.output = "Agent alive and reachable";
-  auto have = store_.NodeServices(self_.name, structs::kDefaultNamespace,
-                                  nullptr);
+  auto have = store_.GetNode(self_.name);
   auto have_check = store_.GetCheck(self_.name, serf.check_id);
-  if (have.value) {  // Keep Meta keys others wrote; ours win.
-    structs::Meta meta = have.value->node.meta;
+  if (have) {  // Keep Meta keys others wrote; ours win.
+    structs::Meta meta = have->meta;
     for (auto& [k, v] : want.meta) meta[k] = v;
     want.meta = std::move(meta);
   }
-  if (have.value && have.value->node.address == want.address &&
-      have.value->node.id == want.id &&
-      have.value->node.meta == want.meta && have_check &&
+  if (have && have->address == want.address &&
+      have->id == want.id &&
+      have->meta == want.meta && have_check &&
       have_check->status == HealthStatus::kPassing) {
     done(Status::Ok());
     return;

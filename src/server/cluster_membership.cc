@@ -391,18 +391,17 @@ void ClusterMembership::HandleJoin(JoinRequest req, Done done) {
 
 void ClusterMembership::RegisterServerNode(const JoinRequest& req, Done done) {
   structs::Node want = ServerNode(req);
-  auto have = catalog_.NodeServices(want.name, structs::kDefaultNamespace,
-                                    nullptr);
+  auto have = catalog_.GetNode(want.name);
   auto have_check = catalog_.GetCheck(want.name, std::string(kSerfCheck));
-  if (have.value && have.value->node.address == want.address &&
-      have.value->node.id == want.id &&
-      HasMeta(have.value->node.meta, want.meta) && have_check &&
+  if (have && have->address == want.address &&
+      have->id == want.id &&
+      HasMeta(have->meta, want.meta) && have_check &&
       have_check->status == structs::HealthStatus::kPassing) {
     done(Status::Ok());
     return;
   }
-  if (have.value) {
-    structs::Meta merged = have.value->node.meta;
+  if (have) {
+    structs::Meta merged = have->meta;
     for (auto& [k, v] : want.meta) merged[k] = v;
     want.meta = std::move(merged);
   }
@@ -439,10 +438,9 @@ void ClusterMembership::EnsureRegistered() {
   if (!InOwnConfiguration()) return;
   const JoinRequest me = SelfJoin();
   const structs::Node want = ServerNode(me);
-  auto have = catalog_.NodeServices(want.name, structs::kDefaultNamespace,
-                                    nullptr);
-  if (have.value && HasMeta(have.value->node.meta, want.meta) &&
-      have.value->node.address == want.address) {
+  auto have = catalog_.GetNode(want.name);
+  if (have && HasMeta(have->meta, want.meta) &&
+      have->address == want.address) {
     return;
   }
   if (raft_.IsLeader()) {

@@ -117,17 +117,16 @@ void NodeFailureDetector::Heartbeat(structs::Node node, Done done) {
     }
     write = r == agent::TtlTracker::PassResult::kRevived;
   }
-  auto have =
-      store_.NodeServices(node.name, structs::kDefaultNamespace, nullptr);
+  auto have = store_.GetNode(node.name);
   auto check = store_.GetCheck(node.name, serf);
-  if (have.value) {
+  if (have) {
     // Keep Meta that others wrote; ours wins for our keys.
-    structs::Meta meta = have.value->node.meta;
+    structs::Meta meta = have->meta;
     for (auto& [k, v] : node.meta) meta[k] = v;
     node.meta = std::move(meta);
   }
-  if (!have.value || have.value->node.address != node.address ||
-      have.value->node.id != node.id || have.value->node.meta != node.meta ||
+  if (!have || have->address != node.address ||
+      have->id != node.id || have->meta != node.meta ||
       !check || check->status != HealthStatus::kPassing) {
     write = true;
   }

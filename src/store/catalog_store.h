@@ -122,6 +122,9 @@ class CatalogStore {
   std::optional<structs::Check> GetCheck(std::string_view node,
                                          std::string_view check_id) const;
   bool HasNode(std::string_view node) const;
+  // One node's row alone (no copy of its services or checks: the write
+  // paths look a node up once per registration).
+  std::optional<structs::Node> GetNode(std::string_view node) const;
   // Every check (for rebuilding leader-side TTL and runner state).
   std::vector<structs::Check> AllChecks() const;
   // The checks (of any node) that have DeregisterCriticalServiceAfter set

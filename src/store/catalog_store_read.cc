@@ -339,6 +339,14 @@ bool CatalogStore::HasNode(std::string_view node) const {
   return t_->nodes.find(node) != t_->nodes.end();
 }
 
+std::optional<structs::Node> CatalogStore::GetNode(
+    std::string_view node) const {
+  ReaderLock lock(&mu_);
+  auto it = t_->nodes.find(node);
+  if (it == t_->nodes.end()) return std::nullopt;
+  return it->second.node;
+}
+
 std::vector<structs::Check> CatalogStore::AllChecks() const {
   ReaderLock lock(&mu_);
   std::vector<structs::Check> out;
