@@ -3,6 +3,8 @@
 #include <cassert>
 #include <cstdlib>
 
+#include <google/protobuf/io/coded_stream.h>
+#include <google/protobuf/wire_format_lite.h>
 #include <spdlog/spdlog.h>
 
 #include "fsm/commands.pb.h"
@@ -137,12 +139,64 @@ void Fsm::AfterCatalogWrite(uint64_t raft_index, std::string_view node,
                    std::make_move_iterator(r.end()));
 }
 
+namespace {
+
+// Appends the frame `append_part` appends to `out` as bytes field `field`
+// of the message being serialized into `out`, with the bytes protobuf
+// would write (tag, minimal length varint, bytes; nothing when empty, as
+// proto3 omits an empty field), and continues `crc` (the CRC-32 of the
+// message so far) over them. The part is written in place: room for the
+// length is left in front of it, and the part moves only when its length
+// takes a varint of another size. Its CRC comes from its own frame header,
+// so the part is not read again.
+template <typename AppendPart>
+void AppendPartField(std::string* out, int field, AppendPart append_part,
+                     uint32_t* crc) {
+  using google::protobuf::io::CodedOutputStream;
+  using google::protobuf::internal::WireFormatLite;
+  constexpr size_t kRoom = 4;  // Parts of 2 MiB up to 256 MiB stay put.
+  const size_t tag_at = out->size();
+  out->push_back(static_cast<char>(WireFormatLite::MakeTag(
+      field, WireFormatLite::WIRETYPE_LENGTH_DELIMITED)));
+  const size_t length_at = out->size();
+  out->append(kRoom, '\0');
+  append_part(out);
+  const size_t length = out->size() - length_at - kRoom;
+  if (length == 0) {
+    out->resize(tag_at);
+    return;
+  }
+  const size_t varint = CodedOutputStream::VarintSize64(length);
+  if (varint < kRoom) out->erase(length_at, kRoom - varint);
+  if (varint > kRoom) out->insert(length_at, varint - kRoom, '\0');
+  CodedOutputStream::WriteVarint64ToArray(
+      length, reinterpret_cast<uint8_t*>(out->data() + length_at));
+  const std::string_view written = std::string_view(*out).substr(tag_at);
+  *crc = store::Crc32(written.substr(0, 1 + varint), *crc);
+  *crc = store::Crc32Combine(
+      *crc, store::FrameCrc32(written.substr(1 + varint)), length);
+}
+
+}  // namespace
+
 std::string Fsm::Snapshot() {
-  pb::FsmSnapshot snap;
-  snap.set_catalog(stores_.catalog->Snapshot());
-  snap.set_kv(stores_.kv->Snapshot());
-  return store::FrameSnapshot(kSnapshotMagic, kSnapshotVersion,
-                              store::SerializeDeterministic(snap));
+  // A framed pb::FsmSnapshot, its fields written around the parts as each
+  // store appends its own into the one buffer.
+  std::string out;
+  // Room for both parts (sized like the last ones) and their field
+  // headers, so that the parts are not copied as the string grows.
+  store::ReserveFrame(&out, 64 + stores_.catalog->LastSnapshotSize() +
+                                stores_.kv->LastSnapshotSize());
+  const size_t frame = store::BeginFrame(&out);
+  uint32_t crc = 0;
+  AppendPartField(
+      &out, pb::FsmSnapshot::kCatalogFieldNumber,
+      [this](std::string* o) { stores_.catalog->AppendSnapshot(o); }, &crc);
+  AppendPartField(
+      &out, pb::FsmSnapshot::kKvFieldNumber,
+      [this](std::string* o) { stores_.kv->AppendSnapshot(o); }, &crc);
+  store::EndFrame(&out, frame, kSnapshotMagic, kSnapshotVersion, crc);
+  return out;
 }
 
 namespace {

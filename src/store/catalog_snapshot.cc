@@ -1,7 +1,8 @@
 // CatalogStore snapshot encoding: a framed (magic, version, CRC-32)
-// deterministic protobuf CatalogSnapshot. Decoding rebuilds every secondary
-// index and checks referential integrity, so a snapshot that passes the
-// checksum but describes an impossible state is refused too.
+// deterministic protobuf CatalogSnapshot, streamed from the tables.
+// Decoding rebuilds every secondary index and checks referential
+// integrity, so a snapshot that passes the checksum but describes an
+// impossible state is refused too.
 #include <algorithm>
 #include <utility>
 
@@ -24,29 +25,42 @@ Status Corrupt(std::string what) {
   return Status(Code::kDataLoss, "catalog snapshot: " + std::move(what));
 }
 
-pb::CatalogSnapshot Export(const CatalogStore::Tables& t) {
-  pb::CatalogSnapshot snap;
-  snap.set_max_index(t.max_index);
-  snap.set_nodes_index(t.nodes_index);
-  snap.set_services_index(t.services_index);
-  snap.set_checks_index(t.checks_index);
+// Writes the payload, a CatalogSnapshot (catalog.proto), straight from the
+// tables: fields in number order, rows in key order, the bytes
+// SerializeDeterministic gives for that message, without building it.
+void WritePayload(const CatalogStore::Tables& t, std::string* out) {
+  using Snap = pb::CatalogSnapshot;
+  WireOut w(out);
+  w.Uint64(Snap::kMaxIndexFieldNumber, t.max_index);
+  w.Uint64(Snap::kNodesIndexFieldNumber, t.nodes_index);
+  w.Uint64(Snap::kServicesIndexFieldNumber, t.services_index);
+  w.Uint64(Snap::kChecksIndexFieldNumber, t.checks_index);
+  ForEachPrefetched(t.nodes, [&w](const NodeRow& row) {
+    AppendWire(row.node, Snap::kNodesFieldNumber, &w);
+  });
   for (const auto& [name, row] : t.nodes) {
-    ToProto(row.node, snap.add_nodes());
-    for (const auto& [key, svc] : row.services) {
-      ToProto(svc, snap.add_services());
-    }
-    for (const auto& [id, c] : row.checks) ToProto(c, snap.add_checks());
-    pb::NodeIndex* ni = snap.add_node_indexes();
-    ni->set_node(name);
-    ni->set_index(row.index);
+    ForEachPrefetched(row.services, [&w](const structs::Service& svc) {
+      AppendWire(svc, Snap::kServicesFieldNumber, &w);
+    });
   }
-  for (const auto& [key, e] : t.by_name) {
-    pb::ServiceIndex* si = snap.add_service_indexes();
-    si->set_ns(key.ns);
-    si->set_name(key.name);
-    si->set_index(e.index);
+  for (const auto& [name, row] : t.nodes) {
+    ForEachPrefetched(row.checks, [&w](const structs::Check& c) {
+      AppendWire(c, Snap::kChecksFieldNumber, &w);
+    });
   }
-  return snap;
+  for (const auto& [name, row] : t.nodes) {  // pb::NodeIndex
+    const WireOut::Mark mark = w.Open(Snap::kNodeIndexesFieldNumber);
+    w.String(1, name);
+    w.Uint64(2, row.index);
+    w.Close(mark);
+  }
+  for (const auto& [key, e] : t.by_name) {  // pb::ServiceIndex
+    const WireOut::Mark mark = w.Open(Snap::kServiceIndexesFieldNumber);
+    w.String(1, key.ns);
+    w.String(2, key.name);
+    w.Uint64(3, e.index);
+    w.Close(mark);
+  }
 }
 
 Status ImportRows(const pb::CatalogSnapshot& snap, CatalogStore::Tables* t) {
@@ -153,12 +167,23 @@ size_t CatalogStore::Decoded::checks() const {
 }
 
 std::string CatalogStore::Snapshot() const {
-  pb::CatalogSnapshot snap;
+  std::string out;
+  AppendSnapshot(&out);
+  return out;
+}
+
+void CatalogStore::AppendSnapshot(std::string* out) const {
+  const size_t frame = BeginFrame(out, LastSnapshotSize());
   {
     ReaderLock lock(&mu_);
-    snap = Export(*t_);
+    WritePayload(*t_, out);
   }
-  return FrameSnapshot(kMagic, kVersion, SerializeDeterministic(snap));
+  last_snapshot_size_.store(EndFrame(out, frame, kMagic, kVersion),
+                            std::memory_order_relaxed);
+}
+
+size_t CatalogStore::LastSnapshotSize() const {
+  return last_snapshot_size_.load(std::memory_order_relaxed);
 }
 
 Result<CatalogStore::Decoded> CatalogStore::DecodeSnapshot(

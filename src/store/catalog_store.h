@@ -35,6 +35,8 @@
 // replica restoring one snapshot stays identical).
 #pragma once
 
+#include <atomic>
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -143,6 +145,13 @@ class CatalogStore {
   // and every index. Restore replaces the whole state and fires every
   // watch. ----
   std::string Snapshot() const;
+  // Snapshot()'s bytes appended to `out`: for a caller assembling a larger
+  // snapshot in one buffer (the FSM), without a copy of this part.
+  void AppendSnapshot(std::string* out) const;
+  // The size of the last snapshot taken (0 before the first): a capacity
+  // hint for a caller assembling snapshots, since the state seldom changes
+  // much between two.
+  size_t LastSnapshotSize() const;
   Status Restore(std::string_view bytes);
 
   // Restore in two phases, for an owner of several stores (the FSM): decode
@@ -157,6 +166,7 @@ class CatalogStore {
  private:
   mutable Mutex mu_;
   std::unique_ptr<Tables> t_ SIDER_GUARDED_BY(mu_);
+  mutable std::atomic<size_t> last_snapshot_size_{0};
 };
 
 // A verified, decoded snapshot waiting to be installed. Move-only.

@@ -59,4 +59,36 @@ structs::Session FromProto(const pb::Session& in) {
   return s;
 }
 
+void AppendWire(const structs::KvEntry& in, int field, WireOut* w) {
+  const WireOut::Mark mark = w->Open(field, 2);  // A row: 128..16383 bytes.
+  w->String(1, in.key);
+  w->String(2, in.value);
+  w->Uint64(3, in.flags);
+  w->String(4, in.session);
+  w->Uint64(5, in.lock_index);
+  w->Uint64(6, in.create_index);
+  w->Uint64(7, in.modify_index);
+  w->Close(mark);
+}
+
+void AppendWire(const structs::Session& in, int field, WireOut* w) {
+  const WireOut::Mark mark = w->Open(field, 2);  // A row: 128..16383 bytes.
+  w->String(1, in.id);
+  w->String(2, in.name);
+  w->String(3, in.node);
+  for (const std::string& c : in.node_checks) w->StringElement(4, c);
+  for (const structs::SessionServiceCheck& c : in.service_checks) {
+    const WireOut::Mark check = w->Open(5);
+    w->String(1, c.id);
+    w->String(2, c.ns);
+    w->Close(check);
+  }
+  w->Uint64(6, static_cast<uint32_t>(in.behavior));
+  w->String(7, in.ttl);
+  w->Int64(8, in.lock_delay_ns);
+  w->Uint64(9, in.create_index);
+  w->Uint64(10, in.modify_index);
+  w->Close(mark);
+}
+
 }  // namespace sider::store

@@ -9,6 +9,7 @@
 // Thread safety: pure functions.
 #pragma once
 
+#include "store/catalog_proto.h"
 #include "store/kv.pb.h"
 #include "structs/kv.h"
 
@@ -19,5 +20,12 @@ void ToProto(const structs::Session& in, pb::Session* out);
 
 structs::KvEntry FromProto(const pb::KvEntry& in);
 structs::Session FromProto(const pb::Session& in);
+
+// Append `in` as message field `field` (a repeated element): the bytes that
+// serializing ToProto(in) deterministically as that field gives (see
+// WireOut). Keep in step with ToProto; tests/store/snapshot_wire_test.cc
+// compares the two.
+void AppendWire(const structs::KvEntry& in, int field, WireOut* w);
+void AppendWire(const structs::Session& in, int field, WireOut* w);
 
 }  // namespace sider::store

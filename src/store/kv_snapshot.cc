@@ -1,8 +1,8 @@
 // KvStore snapshot encoding: a framed (magic, version, CRC-32)
-// deterministic protobuf KvSnapshot. Decoding rebuilds the derived indexes
-// and checks referential integrity (every held key's session exists), so a
-// snapshot that passes the checksum but describes an impossible state is
-// refused too.
+// deterministic protobuf KvSnapshot, streamed from the tables. Decoding
+// rebuilds the derived indexes and checks referential integrity (every held
+// key's session exists), so a snapshot that passes the checksum but
+// describes an impossible state is refused too.
 #include <algorithm>
 #include <utility>
 
@@ -22,21 +22,29 @@ Status Corrupt(std::string what) {
   return Status(Code::kDataLoss, "kv snapshot: " + std::move(what));
 }
 
-pb::KvSnapshot Export(const KvStore::Tables& t) {
-  pb::KvSnapshot snap;
-  snap.set_max_index(t.max_index);
-  snap.set_kv_index(t.kv_index);
-  snap.set_sessions_index(t.sessions_index);
-  snap.set_reaped_floor(t.reaped_floor);
-  snap.set_restore_floor(t.restore_floor);
-  for (const auto& [key, e] : t.kvs) ToProto(e, snap.add_entries());
-  for (const auto& [key, index] : t.tombstones) {
-    pb::Tombstone* ts = snap.add_tombstones();
-    ts->set_key(key);
-    ts->set_index(index);
+// Writes the payload, a KvSnapshot (kv.proto), straight from the tables:
+// fields in number order, rows in key order, the bytes
+// SerializeDeterministic gives for that message, without building it.
+void WritePayload(const KvStore::Tables& t, std::string* out) {
+  using Snap = pb::KvSnapshot;
+  WireOut w(out);
+  w.Uint64(Snap::kMaxIndexFieldNumber, t.max_index);
+  w.Uint64(Snap::kKvIndexFieldNumber, t.kv_index);
+  w.Uint64(Snap::kSessionsIndexFieldNumber, t.sessions_index);
+  w.Uint64(Snap::kReapedFloorFieldNumber, t.reaped_floor);
+  ForEachPrefetched(t.kvs, [&w](const structs::KvEntry& e) {
+    AppendWire(e, Snap::kEntriesFieldNumber, &w);
+  });
+  for (const auto& [key, index] : t.tombstones) {  // pb::Tombstone
+    const WireOut::Mark mark = w.Open(Snap::kTombstonesFieldNumber);
+    w.String(1, key);
+    w.Uint64(2, index);
+    w.Close(mark);
   }
-  for (const auto& [id, s] : t.sessions) ToProto(s, snap.add_sessions());
-  return snap;
+  ForEachPrefetched(t.sessions, [&w](const structs::Session& s) {
+    AppendWire(s, Snap::kSessionsFieldNumber, &w);
+  });
+  w.Uint64(Snap::kRestoreFloorFieldNumber, t.restore_floor);
 }
 
 Result<std::unique_ptr<KvStore::Tables>> Import(const pb::KvSnapshot& snap) {
@@ -107,12 +115,23 @@ size_t KvStore::Decoded::tombstones() const {
 size_t KvStore::Decoded::sessions() const { return tables_->sessions.size(); }
 
 std::string KvStore::Snapshot() const {
-  pb::KvSnapshot snap;
+  std::string out;
+  AppendSnapshot(&out);
+  return out;
+}
+
+void KvStore::AppendSnapshot(std::string* out) const {
+  const size_t frame = BeginFrame(out, LastSnapshotSize());
   {
     ReaderLock lock(&mu_);
-    snap = Export(*t_);
+    WritePayload(*t_, out);
   }
-  return FrameSnapshot(kMagic, kVersion, SerializeDeterministic(snap));
+  last_snapshot_size_.store(EndFrame(out, frame, kMagic, kVersion),
+                            std::memory_order_relaxed);
+}
+
+size_t KvStore::LastSnapshotSize() const {
+  return last_snapshot_size_.load(std::memory_order_relaxed);
 }
 
 Result<KvStore::Decoded> KvStore::DecodeSnapshot(std::string_view bytes) {

@@ -58,6 +58,8 @@
 // the snapshot's indexes exactly.
 #pragma once
 
+#include <atomic>
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -142,6 +144,13 @@ class KvStore {
   // ---- Snapshot: deterministic bytes for every key, tombstone, session
   // and index. Restore replaces the whole state and fires every watch. ----
   std::string Snapshot() const;
+  // Snapshot()'s bytes appended to `out`: for a caller assembling a larger
+  // snapshot in one buffer (the FSM), without a copy of this part.
+  void AppendSnapshot(std::string* out) const;
+  // The size of the last snapshot taken (0 before the first): a capacity
+  // hint for a caller assembling snapshots, since the state seldom changes
+  // much between two.
+  size_t LastSnapshotSize() const;
   Status Restore(std::string_view bytes);
 
   // Two-phase restore for the FSM (see CatalogStore::DecodeSnapshot).
@@ -155,6 +164,7 @@ class KvStore {
  private:
   mutable Mutex mu_;
   std::unique_ptr<Tables> t_ SIDER_GUARDED_BY(mu_);
+  mutable std::atomic<size_t> last_snapshot_size_{0};
   // Readers register key and prefix watches while holding mu_ shared, so
   // the registry has its own lock, always taken after mu_. A writer
   // collects (and removes) the watches it fires under both.

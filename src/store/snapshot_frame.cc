@@ -1,6 +1,8 @@
 #include "store/snapshot_frame.h"
 
-#include <array>
+#include <zlib.h>
+
+#include <algorithm>
 #include <cassert>
 
 namespace sider::store {
@@ -8,20 +10,8 @@ namespace {
 
 constexpr size_t kHeaderSize = 20;
 
-constexpr std::array<uint32_t, 256> MakeCrcTable() {
-  std::array<uint32_t, 256> table{};
-  for (uint32_t i = 0; i < 256; ++i) {
-    uint32_t c = i;
-    for (int k = 0; k < 8; ++k) c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
-    table[i] = c;
-  }
-  return table;
-}
-
-constexpr std::array<uint32_t, 256> kCrcTable = MakeCrcTable();
-
-void PutLe(std::string* out, uint64_t v, int bytes) {
-  for (int i = 0; i < bytes; ++i) out->push_back(static_cast<char>(v >> (8 * i)));
+void PutLe(char* out, uint64_t v, int bytes) {
+  for (int i = 0; i < bytes; ++i) out[i] = static_cast<char>(v >> (8 * i));
 }
 
 uint64_t GetLe(std::string_view in, int bytes) {
@@ -35,23 +25,73 @@ uint64_t GetLe(std::string_view in, int bytes) {
 }  // namespace
 
 uint32_t Crc32(std::string_view bytes, uint32_t crc) {
-  crc = ~crc;
-  for (char ch : bytes) {
-    crc = kCrcTable[(crc ^ static_cast<uint8_t>(ch)) & 0xff] ^ (crc >> 8);
+  // zlib's crc32 is the same CRC (reflected 0xEDB88320, pre- and
+  // post-inverted) as the byte-table one this replaced, many times faster.
+  // (zlib answers 0 for a null buffer whatever `crc` is: skip empty input.)
+  uLong c = crc;
+  const auto* p = reinterpret_cast<const Bytef*>(bytes.data());
+  for (size_t left = bytes.size(); left > 0;) {
+    const size_t n = std::min<size_t>(left, size_t{1} << 30);
+    c = crc32_z(c, p, n);
+    p += n;
+    left -= n;
   }
-  return ~crc;
+  return static_cast<uint32_t>(c);
+}
+
+void ReserveFrame(std::string* out, size_t size_hint) {
+  if (size_hint == 0) return;
+  const size_t want = out->size() + size_hint + size_hint / 8 + kHeaderSize;
+  if (want > out->capacity()) out->reserve(want);
+}
+
+uint32_t Crc32Combine(uint32_t crc_a, uint32_t crc_b, size_t length_b) {
+  return static_cast<uint32_t>(
+      crc32_combine64(crc_a, crc_b, static_cast<z_off64_t>(length_b)));
+}
+
+uint32_t FrameCrc32(std::string_view frame) {
+  assert(frame.size() >= kHeaderSize);
+  const auto payload_crc = static_cast<uint32_t>(GetLe(frame.substr(16), 4));
+  return Crc32Combine(Crc32(frame.substr(0, kHeaderSize)), payload_crc,
+                      frame.size() - kHeaderSize);
+}
+
+size_t BeginFrame(std::string* out, size_t size_hint) {
+  ReserveFrame(out, size_hint);
+  const size_t offset = out->size();
+  out->append(kHeaderSize, '\0');
+  return offset;
+}
+
+size_t EndFrame(std::string* out, size_t frame_offset, std::string_view magic,
+                uint32_t version) {
+  assert(out->size() >= frame_offset + kHeaderSize);
+  return EndFrame(out, frame_offset, magic, version,
+                  Crc32(std::string_view(*out).substr(frame_offset +
+                                                      kHeaderSize)));
+}
+
+size_t EndFrame(std::string* out, size_t frame_offset, std::string_view magic,
+                uint32_t version, uint32_t payload_crc) {
+  assert(magic.size() == 4);
+  assert(out->size() >= frame_offset + kHeaderSize);
+  const size_t length = out->size() - frame_offset - kHeaderSize;
+  char* header = out->data() + frame_offset;
+  std::copy(magic.begin(), magic.end(), header);
+  PutLe(header + 4, version, 4);
+  PutLe(header + 8, length, 8);
+  PutLe(header + 16, payload_crc, 4);
+  return kHeaderSize + length;
 }
 
 std::string FrameSnapshot(std::string_view magic, uint32_t version,
                           std::string_view payload) {
-  assert(magic.size() == 4);
   std::string out;
   out.reserve(kHeaderSize + payload.size());
-  out.append(magic);
-  PutLe(&out, version, 4);
-  PutLe(&out, payload.size(), 8);
-  PutLe(&out, Crc32(payload), 4);
+  const size_t frame = BeginFrame(&out);
   out.append(payload);
+  EndFrame(&out, frame, magic, version);
   return out;
 }
 
