@@ -68,7 +68,8 @@ int main(int argc, char** argv) {
   server_cmd->add_flag("--non-voter", server.non_voter,
                        "Join as a non-voting read replica (a Raft standby)");
   std::string election_timeout = "300ms", heartbeat_timeout = "30ms",
-              reconnect_delay = "150ms";
+              reconnect_delay = "150ms", node_ttl = "5s",
+              node_heartbeat_interval = "1s";
   server_cmd->add_option("--raft-election-timeout", election_timeout,
                          "Raft election timeout (Go duration)")
       ->capture_default_str();
@@ -77,6 +78,15 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   server_cmd->add_option("--raft-reconnect-delay", reconnect_delay,
                          "Delay between Raft reconnection attempts (Go "
+                         "duration)")
+      ->capture_default_str();
+
+  server_cmd->add_option("--node-ttl", node_ttl,
+                         "How long the leader waits for a server's heartbeat "
+                         "before marking its checks critical (Go duration)")
+      ->capture_default_str();
+  server_cmd->add_option("--node-heartbeat-interval", node_heartbeat_interval,
+                         "How often a server reports to the leader (Go "
                          "duration)")
       ->capture_default_str();
 
@@ -189,7 +199,10 @@ int main(int argc, char** argv) {
         std::tuple{&heartbeat_timeout, &server.raft_heartbeat_timeout,
                    "--raft-heartbeat-timeout"},
         std::tuple{&reconnect_delay, &server.raft_reconnect_delay,
-                   "--raft-reconnect-delay"}}) {
+                   "--raft-reconnect-delay"},
+        std::tuple{&node_ttl, &server.node_ttl, "--node-ttl"},
+        std::tuple{&node_heartbeat_interval, &server.node_heartbeat_interval,
+                   "--node-heartbeat-interval"}}) {
     auto d = sider::ParseGoDuration(*text);
     if (!d.ok() || d->count() <= 0) {
       std::fprintf(stderr, "%s: invalid duration \"%s\"\n", flag,
@@ -197,6 +210,11 @@ int main(int argc, char** argv) {
       return 2;
     }
     *out = std::chrono::duration_cast<std::chrono::milliseconds>(*d);
+  }
+  if (server.node_heartbeat_interval >= server.node_ttl) {
+    std::fprintf(stderr,
+                 "--node-heartbeat-interval must be below --node-ttl\n");
+    return 2;
   }
   if (server.raft_heartbeat_timeout >= server.raft_election_timeout) {
     std::fprintf(stderr,

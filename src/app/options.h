@@ -37,6 +37,11 @@ struct ServerOptions {
   // follower then catches up through a snapshot install).
   unsigned raft_snapshot_threshold = 16384;
   unsigned raft_snapshot_trailing = 8192;
+  // Server failure detection (docs/cluster.md): every server reports to the
+  // leader each `node_heartbeat_interval`; the leader marks a server's
+  // checks critical when it has not heard from it for `node_ttl`.
+  std::chrono::milliseconds node_ttl{5000};
+  std::chrono::milliseconds node_heartbeat_interval{1000};
 };
 
 // Returns the process exit code.

@@ -220,10 +220,8 @@ int RunServer(const ServerOptions& options) {
   });
 
   // Node failure detection (leader) and this node's heartbeat to it.
-  constexpr auto kNodeTtl = std::chrono::seconds(5);
-  constexpr auto kHeartbeatInterval = std::chrono::seconds(1);
   server::NodeFailureDetector node_failure(self, clock, io.get_executor(),
-                                           catalog, raft, kNodeTtl);
+                                           catalog, raft, options.node_ttl);
 
   http::Router router;  // The API; `front` reaches it through `dispatch`.
   http::ApiDeps api_deps{agent, catalog_writer, catalog, cluster,
@@ -232,8 +230,15 @@ int RunServer(const ServerOptions& options) {
   api_deps.node_failure = &node_failure;
   api_deps.health = &health;
   api_deps.membership = &membership;
-  server::SnapshotService snapshots(io.get_executor(), raft, fsm,
-                                    {.node = self.name, .version = kVersion});
+  server::SnapshotService snapshots(
+      io.get_executor(), raft, fsm,
+      {.node = self.name,
+       .version = kVersion,
+       .on_restored = [&health, &sessions, &node_failure] {
+         health.RearmAfterRestore();
+         sessions.RearmAfterRestore();
+         node_failure.RearmAfterRestore();
+       }});
   api_deps.snapshots = &snapshots;
   http::ResponseCache response_cache;
   api_deps.response_cache = &response_cache;
@@ -283,7 +288,7 @@ int RunServer(const ServerOptions& options) {
         });
   });
   server::HeartbeatSender heartbeat(
-      clock, io.get_executor(), kHeartbeatInterval,
+      clock, io.get_executor(), options.node_heartbeat_interval,
       [&dispatch, &self](std::function<void(Status)> done) {
         const structs::Node row = server::NodeRowFor(self);
         dispatch.Dispatch(

@@ -1,5 +1,7 @@
 #include "fsm/commands.h"
 
+#include <zlib.h>
+
 #include "fsm/commands.pb.h"
 #include "store/catalog_proto.h"
 #include "store/kv_proto.h"
@@ -77,10 +79,37 @@ std::string EncodeKv(const structs::KvCommand& cmd) {
   return Wrap(MessageType::kKv, msg);
 }
 
-std::string EncodeRestore(std::string_view fsm_snapshot) {
+Result<std::string> EncodeRestore(std::string_view fsm_snapshot) {
+  const std::string too_large =
+      "the state is " + std::to_string(fsm_snapshot.size()) + " bytes";
+  if (fsm_snapshot.size() > kMaxRestoreSnapshotBytes) {
+    return Status(Code::kTooLarge,
+                  too_large + ", over the " +
+                      std::to_string(kMaxRestoreSnapshotBytes) +
+                      "-byte limit of a restore");
+  }
+  std::string deflated(compressBound(fsm_snapshot.size()), '\0');
+  uLongf out_len = deflated.size();
+  // Level 1: registry state is repetitive, so even the fastest level
+  // shrinks it about tenfold.
+  if (compress2(reinterpret_cast<Bytef*>(deflated.data()), &out_len,
+                reinterpret_cast<const Bytef*>(fsm_snapshot.data()),
+                fsm_snapshot.size(), 1) != Z_OK) {
+    return Status(Code::kInternal, "restore: compressing the state failed");
+  }
+  deflated.resize(out_len);
   pb::Restore msg;
-  msg.set_snapshot(std::string(fsm_snapshot));
-  return Wrap(MessageType::kRestore, msg);
+  msg.set_deflated(std::move(deflated));
+  msg.set_snapshot_size(fsm_snapshot.size());
+  std::string entry = Wrap(MessageType::kRestore, msg);
+  if (entry.size() > kMaxRestoreEntryBytes) {
+    return Status(Code::kTooLarge,
+                  too_large + " and " + std::to_string(entry.size()) +
+                      " compressed, over the " +
+                      std::to_string(kMaxRestoreEntryBytes) +
+                      "-byte limit of a restore entry");
+  }
+  return entry;
 }
 
 std::string EncodeKvReapTombstones(uint64_t up_to_index) {
@@ -204,7 +233,20 @@ Result<structs::KvCommand> DecodeKvPayload(std::string_view p) {
 Result<std::string> DecodeRestorePayload(std::string_view p) {
   pb::Restore msg;
   if (!store::ParseProto(p, &msg)) return Malformed("restore");
-  return std::move(*msg.mutable_snapshot());
+  if (msg.deflated().empty()) return std::move(*msg.mutable_snapshot());
+  if (msg.snapshot_size() > kMaxRestoreSnapshotBytes) {
+    return Malformed("restore (state size out of range)");
+  }
+  std::string out(msg.snapshot_size(), '\0');
+  if (out.empty()) return out;
+  uLongf out_len = out.size();
+  if (uncompress(reinterpret_cast<Bytef*>(out.data()), &out_len,
+                 reinterpret_cast<const Bytef*>(msg.deflated().data()),
+                 msg.deflated().size()) != Z_OK ||
+      out_len != out.size()) {
+    return Malformed("restore (compressed state does not inflate)");
+  }
+  return out;
 }
 
 Result<uint64_t> DecodeKvReapTombstonesPayload(std::string_view p) {

@@ -65,15 +65,20 @@ std::string EncodeKvReapTombstones(uint64_t up_to_index);
 std::string EncodeSessionCreate(const structs::SessionCreateCommand& cmd);
 std::string EncodeSessionDestroy(const structs::SessionDestroyCommand& cmd);
 std::string EncodeTxn(const structs::TxnCommand& cmd);
-// `fsm_snapshot` is an Fsm::Snapshot().
-std::string EncodeRestore(std::string_view fsm_snapshot);
+// `fsm_snapshot` is an Fsm::Snapshot(); the entry carries it compressed
+// (zlib), so that a restore fits in one log entry. kTooLarge if the state
+// is over kMaxRestoreSnapshotBytes or the entry over kMaxRestoreEntryBytes.
+Result<std::string> EncodeRestore(std::string_view fsm_snapshot);
 
-// The largest snapshot a kRestore entry may carry. libraft's disk log
-// refuses any append batch over one segment (8 MiB by default), and a
-// lagging follower receives the entry batched with its neighbours, so the
-// entry stays well under that; the proposer refuses bigger ones
-// (kTooLarge) before anything reaches Raft.
-inline constexpr size_t kMaxRestoreSnapshotBytes = 6u << 20;
+// The largest kRestore entry. libraft's disk log refuses any append batch
+// over one segment (8 MiB by default), and a lagging follower receives the
+// entry batched with its neighbours, so the entry stays well under that;
+// the proposer refuses bigger ones (kTooLarge) before anything reaches
+// Raft. Registry state compresses about 10:1, so this admits states of
+// tens of MiB.
+inline constexpr size_t kMaxRestoreEntryBytes = 6u << 20;
+// The largest state (uncompressed) a restore accepts.
+inline constexpr size_t kMaxRestoreSnapshotBytes = 1u << 30;
 
 // The reply of a kTxn entry (ApplyResult::payload when status is OK).
 std::string EncodeTxnResult(const structs::TxnResult& result);

@@ -95,6 +95,12 @@ void HealthManager::Stop() {
   runner_.Stop();
 }
 
+void HealthManager::RearmAfterRestore() {
+  if (!raft_.IsLeader()) return;
+  OnLeadership(false);
+  OnLeadership(true);
+}
+
 void HealthManager::OnLeadership(bool leader) {
   {
     WriterLock lock(&mu_);

@@ -87,6 +87,11 @@ class HealthManager {
   bool TtlUpdate(const structs::Check& current, structs::HealthStatus status,
                  const std::string& output);
 
+  // After a whole-state restore (PUT /v1/snapshot) applied: if this node
+  // leads, forget the old state's timers and give everything in the
+  // restored state a full period from now, as a new leader does.
+  void RearmAfterRestore();
+
  private:
   void WatchOwnChecks();
   void OnLeadership(bool leader);

@@ -79,6 +79,12 @@ void NodeFailureDetector::Stop() {
   ttl_.Pause();
 }
 
+void NodeFailureDetector::RearmAfterRestore() {
+  if (!raft_.IsLeader()) return;
+  OnLeadership(false);
+  OnLeadership(true);
+}
+
 void NodeFailureDetector::OnLeadership(bool leader) {
   {
     WriterLock lock(&mu_);

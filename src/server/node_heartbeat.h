@@ -67,6 +67,11 @@ class NodeFailureDetector {
   // kUnavailable off the leader.
   void Heartbeat(structs::Node node, Done done);
 
+  // After a whole-state restore (PUT /v1/snapshot) applied: if this node
+  // leads, forget the old state's timers and give everything in the
+  // restored state a full period from now, as a new leader does.
+  void RearmAfterRestore();
+
  private:
   void OnLeadership(bool leader);
   void OnExpired(const std::string& node);

@@ -148,6 +148,12 @@ Result<structs::Session> SessionManager::Renew(std::string_view id) {
   return std::move(found.value).value();
 }
 
+void SessionManager::RearmAfterRestore() {
+  if (!raft_.IsLeader()) return;
+  OnLeadership(false);
+  OnLeadership(true);
+}
+
 void SessionManager::OnLeadership(bool leader) {
   {
     ReaderLock lock(&mu_);

@@ -85,6 +85,11 @@ class SessionManager {
   // Validates a TTL as Consul does (0 means none).
   Status ValidateTtl(std::chrono::nanoseconds ttl) const;
 
+  // After a whole-state restore (PUT /v1/snapshot) applied: if this node
+  // leads, forget the old state's timers and give everything in the
+  // restored state a full period from now, as a new leader does.
+  void RearmAfterRestore();
+
  private:
   void OnLeadership(bool leader);
   void OnExpired(const std::string& id);

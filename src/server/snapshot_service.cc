@@ -77,26 +77,27 @@ void SnapshotService::Restore(std::string archive,
                               std::function<void(Status)> done) {
   Result<fsm::Archive> a = fsm::DecodeArchive(archive);
   if (!a.ok()) return done(Invalid(a.status()));
-  if (a->snapshot.size() > fsm::kMaxRestoreSnapshotBytes) {
-    return done(Status(
-        Code::kTooLarge,
-        "snapshot archive: its state is " +
-            std::to_string(a->snapshot.size()) + " bytes, over the " +
-            std::to_string(fsm::kMaxRestoreSnapshotBytes) +
-            "-byte limit of a restore (see docs/backup.md)"));
-  }
   if (Result<fsm::SnapshotSummary> s = fsm::Fsm::Inspect(a->snapshot);
       !s.ok()) {
     return done(Status(Code::kInvalidArgument,
                        "snapshot archive: corrupt state: " +
                            std::string(s.status().message())));
   }
-  std::string entry = fsm::EncodeRestore(a->snapshot);
+  Result<std::string> entry = fsm::EncodeRestore(a->snapshot);
+  if (!entry.ok()) {
+    return done(Status(entry.status().code(),
+                       "snapshot archive: " +
+                           std::string(entry.status().message()) +
+                           " (see docs/backup.md)"));
+  }
   std::string().swap(archive);
-  raft_.Propose(std::move(entry), executor_,
-                [done = std::move(done)](fsm::ApplyResult r) {
+  raft_.Propose(*std::move(entry), executor_,
+                [this, done = std::move(done)](fsm::ApplyResult r) {
                   if (r.status.code() == Code::kDataLoss) {
                     return done(Invalid(r.status));
+                  }
+                  if (r.status.ok() && options_.on_restored) {
+                    options_.on_restored();
                   }
                   done(std::move(r.status));
                 });

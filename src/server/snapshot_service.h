@@ -17,8 +17,9 @@
 // Threading: any io thread; callbacks run on the executor given at
 // construction. Ownership: `raft` and `fsm` outlive the service.
 // Errors: kInvalidArgument for a corrupt or truncated archive (its message
-// says what is wrong), kTooLarge for a snapshot over
-// fsm::kMaxRestoreSnapshotBytes, kUnavailable / kOutcomeUnknown from Raft.
+// says what is wrong), kTooLarge for a state whose restore entry would be
+// over fsm::kMaxRestoreEntryBytes compressed (or the state over
+// fsm::kMaxRestoreSnapshotBytes), kUnavailable / kOutcomeUnknown from Raft.
 #pragma once
 
 #include <cstdint>
@@ -45,6 +46,9 @@ class SnapshotService {
     // Wall-clock milliseconds since the epoch, for the archive's creation
     // time (not replicated state). Defaults to the system clock.
     std::function<int64_t()> wall_ms;
+    // Runs on the executor after a restore proposed here has applied
+    // (the leader re-arms its TTL and session timers).
+    std::function<void()> on_restored;
   };
 
   SnapshotService(asio::any_io_executor executor, consensus::RaftNode& raft,

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "fsm/commands.h"
+#include "fsm/commands.pb.h"
 #include "fsm/fsm.h"
 #include "store/catalog_fixtures.h"
 #include "store/kv_fixtures.h"
@@ -67,7 +68,7 @@ std::vector<uint64_t> ReadIndexes(Replica& r) {
 TEST(FsmRestoreTest, TwoReplicasApplyingOneRestoreEndByteIdentical) {
   Replica source, a, b;
   Populate(source.fsm, 1, "src");
-  const std::string entry = EncodeRestore(source.fsm.Snapshot());
+  const std::string entry = *EncodeRestore(source.fsm.Snapshot());
   // Different histories before the restore, same log position after.
   Populate(a.fsm, 1, "a");
   (void)b.fsm.Apply(1, EncodeKv(testutil::KvSet("only-b", "x")));
@@ -90,7 +91,7 @@ TEST(FsmRestoreTest, ReadsAfterARestoreReportAtLeastItsIndex) {
   Populate(target.fsm, 100, "t");  // Indexes 100..107, above the archive's.
   const std::vector<uint64_t> before = ReadIndexes(target);
   ASSERT_TRUE(
-      target.fsm.Apply(108, EncodeRestore(source.fsm.Snapshot())).status.ok());
+      target.fsm.Apply(108, *EncodeRestore(source.fsm.Snapshot())).status.ok());
   const std::vector<uint64_t> after = ReadIndexes(target);
   for (size_t i = 0; i < after.size(); ++i) {
     EXPECT_EQ(after[i], 108u) << "read #" << i;
@@ -112,7 +113,7 @@ TEST(FsmRestoreTest, AnArchiveFromFurtherAheadIsLoweredToTheRestoreIndex) {
   Populate(source.fsm, 5000, "src");
   Populate(target.fsm, 1, "t");
   ASSERT_TRUE(
-      target.fsm.Apply(20, EncodeRestore(source.fsm.Snapshot())).status.ok());
+      target.fsm.Apply(20, *EncodeRestore(source.fsm.Snapshot())).status.ok());
   for (uint64_t i : ReadIndexes(target)) EXPECT_EQ(i, 20u);
   auto x = target.kv.Get("app/x", nullptr).value;
   ASSERT_TRUE(x.has_value());
@@ -135,7 +136,7 @@ TEST(FsmRestoreTest, TheIndexFloorSurvivesASnapshotRoundTrip) {
   Replica source, target, follower;
   Populate(source.fsm, 1, "src");
   ASSERT_TRUE(
-      target.fsm.Apply(50, EncodeRestore(source.fsm.Snapshot())).status.ok());
+      target.fsm.Apply(50, *EncodeRestore(source.fsm.Snapshot())).status.ok());
   // A follower catching up from a Raft snapshot taken after the restore.
   ASSERT_TRUE(follower.fsm.Restore(target.fsm.Snapshot()).ok());
   EXPECT_EQ(follower.fsm.Snapshot(), target.fsm.Snapshot());
@@ -153,7 +154,7 @@ TEST(FsmRestoreTest, ARestoreWakesEveryWatch) {
   (void)target.catalog.Nodes(&nodes);
   (void)target.kv.SessionList(&sessions);
   ASSERT_TRUE(
-      target.fsm.Apply(9, EncodeRestore(source.fsm.Snapshot())).status.ok());
+      target.fsm.Apply(9, *EncodeRestore(source.fsm.Snapshot())).status.ok());
   for (auto* ws : {&key, &prefix, &service, &nodes, &sessions}) {
     EXPECT_TRUE(ws->AnyFired());
   }
@@ -171,13 +172,13 @@ TEST(FsmRestoreTest, ACorruptPayloadIsRefusedAndChangesNothing) {
   for (size_t pos = 0; pos < good.size(); pos += 41) {
     std::string bad = good;
     bad[pos] = static_cast<char>(bad[pos] ^ 0x20);
-    ApplyResult r = target.fsm.Apply(index++, EncodeRestore(bad));
+    ApplyResult r = target.fsm.Apply(index++, *EncodeRestore(bad));
     EXPECT_EQ(r.status.code(), Code::kDataLoss) << "byte " << pos;
   }
   ApplyResult r = target.fsm.Apply(
-      index++, EncodeRestore(good.substr(0, good.size() - 1)));
+      index++, *EncodeRestore(good.substr(0, good.size() - 1)));
   EXPECT_EQ(r.status.code(), Code::kDataLoss);
-  EXPECT_EQ(target.fsm.Apply(index++, EncodeRestore("")).status.code(),
+  EXPECT_EQ(target.fsm.Apply(index++, *EncodeRestore("")).status.code(),
             Code::kDataLoss);
   EXPECT_EQ(target.fsm.Snapshot(), before);
   EXPECT_FALSE(ws.AnyFired());
@@ -200,12 +201,48 @@ TEST(FsmRestoreTest, InspectCountsRowsAndRefusesCorruption) {
 
 TEST(FsmRestoreTest, RestoreEntryRoundTripsItsPayload) {
   const std::string snap = "not really a snapshot\0with a nul";
-  auto e = DecodeEntry(EncodeRestore(snap));
+  auto e = DecodeEntry(*EncodeRestore(snap));
   ASSERT_TRUE(e.ok());
   EXPECT_EQ(e->type, static_cast<uint32_t>(MessageType::kRestore));
   auto p = DecodeRestorePayload(e->payload);
   ASSERT_TRUE(p.ok());
   EXPECT_EQ(*p, snap);
+}
+
+TEST(FsmRestoreTest, RestoreEntryCarriesTheStateCompressed) {
+  std::string snap;
+  for (int i = 0; i < 20000; i++) {
+    snap += "service web-" + std::to_string(i) + " on node n1, tags v1 ";
+  }
+  Result<std::string> entry = EncodeRestore(snap);
+  ASSERT_TRUE(entry.ok()) << entry.status().message();
+  EXPECT_LT(entry->size(), snap.size() / 4);
+  auto e = DecodeEntry(*entry);
+  ASSERT_TRUE(e.ok());
+  auto p = DecodeRestorePayload(e->payload);
+  ASSERT_TRUE(p.ok());
+  EXPECT_EQ(*p, snap);
+}
+
+TEST(FsmRestoreTest, EntriesOfOlderVersionsCarryTheStateAsIs) {
+  pb::Restore msg;
+  msg.set_snapshot("an uncompressed state");
+  auto p = DecodeRestorePayload(msg.SerializeAsString());
+  ASSERT_TRUE(p.ok());
+  EXPECT_EQ(*p, "an uncompressed state");
+}
+
+TEST(FsmRestoreTest, StateThatDoesNotCompressUnderTheEntryLimitIsRefused) {
+  // Random bytes do not compress.
+  std::string snap(kMaxRestoreEntryBytes + 1024, '\0');
+  uint64_t x = 88172645463325252ull;
+  for (char& c : snap) {
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    c = static_cast<char>(x);
+  }
+  EXPECT_EQ(EncodeRestore(snap).status().code(), Code::kTooLarge);
 }
 
 }  // namespace

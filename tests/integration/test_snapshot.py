@@ -202,6 +202,52 @@ def test_an_archive_over_the_restore_limit_is_413(fresh_server):
     assert api.delete("/v1/kv/" + p, params={"recurse": ""}).status_code == 200
 
 
+def test_a_state_over_the_entry_limit_restores_when_it_compresses(fresh_server):
+    # The restore entry carries the state compressed: 7 MiB of ordinary
+    # (repetitive) values is far under the 6 MiB entry limit.
+    api = fresh_server.api
+    p = lib.uniq("bigtext") + "/"
+    chunk = (b"instance web-%d on node n1 with tags v1 and meta env=prod; "
+             * 6000)[:300 * 1024]
+    for i in range(24):
+        r = api.put("/v1/kv/%s%02d" % (p, i), data=chunk)
+        assert r.status_code == 200, r.text
+    archive = save(api)
+    assert len(archive) > 6 * 1024 * 1024
+    for i in range(24):
+        assert api.delete("/v1/kv/%s%02d" % (p, i)).status_code == 200
+    r = restore(api, archive)
+    assert r.status_code == 200, (r.status_code, r.text)
+    got = api.get("/v1/kv/%s07" % p, params={"raw": ""})
+    assert got.status_code == 200 and got.content == chunk
+    assert api.delete("/v1/kv/" + p, params={"recurse": ""}).status_code == 200
+
+
+def test_ttl_checks_of_a_restored_state_expire(fresh_server):
+    # The leader re-arms its TTL timers when a restore applies: a TTL check
+    # that comes back with the restored state turns critical when nobody
+    # passes it, even though it was deregistered (and so untracked) before.
+    api = fresh_server.api
+    sid = lib.uniq("ttl-restored")
+    r = api.put("/v1/agent/service/register", data=lib.dumps({
+        "Name": sid, "ID": sid,
+        "Check": {"CheckID": sid + "-ttl", "TTL": "1s", "Status": "passing"}}))
+    assert r.status_code == 200, r.text
+    archive = save(api)
+    r = api.put("/v1/agent/service/deregister/" + sid)
+    assert r.status_code == 200, r.text
+    r = restore(api, archive)
+    assert r.status_code == 200, (r.status_code, r.text)
+
+    def status():
+        checks = api.ok_json("/v1/health/checks/" + sid)
+        return checks[0]["Status"] if checks else None
+    assert status() == "passing"
+    lib.wait_until(lambda: status() == "critical", 10,
+                   desc="the restored TTL check to expire")
+    assert api.put("/v1/agent/service/deregister/" + sid).status_code == 200
+
+
 def test_state_hash_is_stable_across_a_restart(fresh_server):
     api = fresh_server.api
     p = lib.uniq("hash") + "/"
