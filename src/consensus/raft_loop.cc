@@ -129,6 +129,7 @@ void RaftNode::Loop::Drain() {
         read_barriers.push_back(std::move(w));
         break;
       case Work::Kind::kAdd:
+      case Work::Kind::kAssign:
       case Work::Kind::kRemove:
       case Work::Kind::kTransfer:
         SubmitChange(std::move(w));
@@ -262,6 +263,7 @@ void RaftNode::Loop::SubmitReadBarrier(std::vector<Work> waiters) {
 void RaftNode::Loop::SubmitChange(Work work) {
   Op::Kind kind = Op::Kind::kRemove;
   if (work.kind == Work::Kind::kAdd) kind = Op::Kind::kAdd;
+  if (work.kind == Work::Kind::kAssign) kind = Op::Kind::kAssign;
   if (work.kind == Work::Kind::kTransfer) kind = Op::Kind::kTransfer;
   Op* op = NewOp(kind);
   op->waiters.push_back(std::move(work));
@@ -270,6 +272,11 @@ void RaftNode::Loop::SubmitChange(Work work) {
   switch (kind) {
     case Op::Kind::kAdd:
       rv = sider_raft_add(raft_, w.id, w.command.c_str(), &OnOpDone, op);
+      break;
+    case Op::Kind::kAssign:
+      rv = sider_raft_assign(
+          raft_, w.id, w.voter ? SIDER_RAFT_ROLE_VOTER : SIDER_RAFT_ROLE_STANDBY,
+          &OnOpDone, op);
       break;
     case Op::Kind::kRemove:
       rv = sider_raft_remove(raft_, w.id, &OnOpDone, op);

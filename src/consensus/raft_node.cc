@@ -221,6 +221,17 @@ void RaftNode::AddStandby(uint64_t id, std::string address,
   Enqueue(std::move(w));
 }
 
+void RaftNode::AssignRole(uint64_t id, bool voter, asio::any_io_executor ex,
+                          StatusDone done) {
+  Work w;
+  w.kind = Work::Kind::kAssign;
+  w.id = id;
+  w.voter = voter;
+  w.ex = std::move(ex);
+  w.status_done = std::move(done);
+  Enqueue(std::move(w));
+}
+
 void RaftNode::RemovePeer(uint64_t id, asio::any_io_executor ex,
                           StatusDone done) {
   Work w;

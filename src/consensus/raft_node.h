@@ -140,6 +140,9 @@ class RaftNode {
   void AddStandby(uint64_t id, std::string address, asio::any_io_executor ex,
                   StatusDone done);
   void RemovePeer(uint64_t id, asio::any_io_executor ex, StatusDone done);
+  // Makes a server already in the configuration a voter or a standby.
+  void AssignRole(uint64_t id, bool voter, asio::any_io_executor ex,
+                  StatusDone done);
   // id 0 picks a voter. OK if another node leads afterwards.
   void TransferLeadership(uint64_t id, asio::any_io_executor ex,
                           StatusDone done);
@@ -158,11 +161,12 @@ class RaftNode {
   class Loop;  // Everything that lives on the consensus thread.
 
   struct Work {
-    enum class Kind { kPropose, kBarrier, kAdd, kRemove, kTransfer, kRun };
+    enum class Kind { kPropose, kBarrier, kAdd, kAssign, kRemove, kTransfer,
+                      kRun };
     Kind kind = Kind::kPropose;
     std::string command;  // kPropose: the entry. kAdd: the address.
     uint64_t id = 0;      // kAdd/kRemove/kTransfer.
-    bool voter = false;   // kAdd.
+    bool voter = false;   // kAdd/kAssign.
     asio::any_io_executor ex;
     Done done;              // kPropose.
     StatusDone status_done;  // The others.

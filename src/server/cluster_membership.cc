@@ -123,6 +123,13 @@ bool ClusterMembership::InOwnConfiguration() const {
   return false;
 }
 
+bool ClusterMembership::OwnRoleDiffers() const {
+  for (const Peer& p : raft_.Peers()) {
+    if (p.id == raft_.Id()) return p.voter != options_.voter;
+  }
+  return false;
+}
+
 void ClusterMembership::Arm(milliseconds after) {
   if (stopped_) return;
   alarm_ = clock_.SetAlarm(clock_.Now() + after, strand_, [this] { Round(); });
@@ -354,9 +361,11 @@ void ClusterMembership::HandleJoin(JoinRequest req, Done done) {
   }
   cluster_.Remember(req.raft_address, req.node, req.http_address);
   bool present = false;
+  bool role_differs = false;
   for (const Peer& p : raft_.Peers()) {
     if (p.id == req.raft_id && p.address == req.raft_address) {
       present = true;
+      role_differs = p.voter != req.voter;
     } else if (p.id == req.raft_id || p.address == req.raft_address) {
       done(Status(Code::kConflict,
                   "join: raft id " + std::to_string(p.id) + " / address " +
@@ -364,6 +373,22 @@ void ClusterMembership::HandleJoin(JoinRequest req, Done done) {
                       "remove it first"));
       return;
     }
+  }
+  if (present && role_differs) {
+    // Restarted with (or without) --non-voter: the command line wins.
+    spdlog::info("cluster: {} (id {}) rejoins as a {}", req.node, req.raft_id,
+                 req.voter ? "voter" : "standby");
+    raft_.AssignRole(req.raft_id, req.voter, io_.get_executor(),
+                     [this, req, done = std::move(done)](Status s) mutable {
+                       if (!s.ok()) {
+                         spdlog::warn("cluster: changing the role of {}: {}",
+                                      req.node, s.message());
+                         done(std::move(s));
+                         return;
+                       }
+                       RegisterServerNode(req, std::move(done));
+                     });
+    return;
   }
   if (present) {
     RegisterServerNode(req, std::move(done));
@@ -428,6 +453,13 @@ void ClusterMembership::MemberTick() {
   if (!options_.join.empty() && !InOwnConfiguration() &&
       raft_.Term() > 0 && !raft_.IsLeader()) {
     // Not (or no longer) in the configuration: ask to be added again.
+    phase_ = Phase::kJoin;
+    return;
+  }
+  if (InOwnConfiguration() && OwnRoleDiffers() && raft_.Term() > 0 &&
+      !raft_.IsLeader()) {
+    // Restarted with (or without) --non-voter: the join asks the leader
+    // for the role the command line wants.
     phase_ = Phase::kJoin;
     return;
   }

@@ -125,6 +125,8 @@ class ClusterMembership {
   void Probe();
   Status StartRaft(std::vector<consensus::RaftNode::Peer> bootstrap_peers);
   bool InOwnConfiguration() const;
+  // In the configuration with another role than options_.voter asks for.
+  bool OwnRoleDiffers() const;
   void Backoff(const std::string& why);
   void RegisterServerNode(const JoinRequest& req, Done done);
   JoinRequest SelfJoin() const;

@@ -162,6 +162,27 @@ def test_a_late_non_voter_joins_as_standby_and_serves_stale_reads(
     assert voters_and_standbys(leader) == (["n1", "n2", "n3"], ["r1"])
 
 
+def test_a_server_restarted_with_another_role_takes_it(make_cluster):
+    # The command line wins over the role a server had: a standby restarted
+    # without --non-voter becomes a voter, and back.
+    cluster = make_cluster(3)
+    leader = cluster.start()
+    replica = cluster.add_server("r1", non_voter=True)
+    replica.start(wait=False)
+    lib.wait_until(lambda: voters_and_standbys(leader) ==
+                   (["n1", "n2", "n3"], ["r1"]), 20, desc="r1 a standby")
+    replica.non_voter = False
+    cluster.restart(replica)
+    lib.wait_until(lambda: voters_and_standbys(leader) ==
+                   (["n1", "n2", "n3", "r1"], []), 20,
+                   desc="r1 a voter after a restart without --non-voter")
+    replica.non_voter = True
+    cluster.restart(replica)
+    lib.wait_until(lambda: voters_and_standbys(leader) ==
+                   (["n1", "n2", "n3"], ["r1"]), 20,
+                   desc="r1 a standby again after a restart with --non-voter")
+
+
 def test_join_without_bootstrap_expect_adds_a_voter(make_cluster):
     cluster = make_cluster(3)
     leader = cluster.start()
