@@ -16,7 +16,7 @@ PACKAGES=(
   libboost-dev libboost-system-dev libboost-program-options-dev
   libuv1-dev libprotobuf-dev protobuf-compiler zlib1g-dev
   nlohmann-json3-dev libspdlog-dev libfmt-dev libcli11-dev
-  libldns-dev libssl-dev libgtest-dev libgmock-dev libbenchmark-dev
+  libldns-dev libssl-dev openssl ca-certificates libgtest-dev libgmock-dev libbenchmark-dev
   python3 python3-pytest python3-consul python3-requests
   curl wrk dnsutils procps
 )

@@ -1,5 +1,6 @@
 // HTTP and TCP probes: Asio sockets and a Beast HTTP/1.1 client, one
-// connection per run.
+// connection per run; https:// over OpenSSL (verifying the server's
+// certificate and name unless the check sets TLSSkipVerify).
 // probe.h brings base/asio.h, which must precede any other Asio header.
 #include "agent/probe.h"
 
@@ -7,9 +8,11 @@
 #include <array>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
 #include <cctype>
+#include <optional>
 #include <utility>
 
 
@@ -26,17 +29,20 @@ struct Url {
   std::string host;
   std::string port;
   std::string target;
+  bool tls = false;  // https
 };
 
-// Only http:// is supported; returns an error message otherwise.
+// http:// and https://; returns an error message otherwise.
 std::string ParseUrl(const std::string& url, Url* out) {
   const auto sep = url.find("://");
   if (sep == std::string::npos) return "missing scheme";
   std::string scheme = url.substr(0, sep);
   std::transform(scheme.begin(), scheme.end(), scheme.begin(),
                  [](unsigned char c) { return std::tolower(c); });
-  if (scheme == "https") return "https is not supported by Sider's checker";
-  if (scheme != "http") return "unsupported scheme " + scheme;
+  if (scheme != "http" && scheme != "https") {
+    return "unsupported scheme " + scheme;
+  }
+  out->tls = scheme == "https";
   const size_t start = sep + 3;
   const size_t end = url.find_first_of("/?#", start);
   out->authority = url.substr(
@@ -48,10 +54,29 @@ std::string ParseUrl(const std::string& url, Url* out) {
   std::string host_port = out->authority;
   const bool has_port =
       host_port.rfind(':') != std::string::npos && host_port.back() != ']';
-  if (!has_port) host_port += ":80";
+  if (!has_port) host_port += out->tls ? ":443" : ":80";
   if (!SplitHostPort(host_port, &out->host, &out->port))
     return "malformed address " + out->authority;
   return "";
+}
+
+// The TLS client settings, made once per process: the system's CA
+// certificates, peer verification on or (TLSSkipVerify) off.
+asio::ssl::context& TlsContext(bool skip_verify) {
+  static asio::ssl::context* const contexts[2] = {
+      [] {
+        auto* c = new asio::ssl::context(asio::ssl::context::tls_client);
+        error_code ignored;  // Without CA files nothing verifies: critical.
+        c->set_default_verify_paths(ignored);
+        c->set_verify_mode(asio::ssl::verify_peer);
+        return c;
+      }(),
+      [] {
+        auto* c = new asio::ssl::context(asio::ssl::context::tls_client);
+        c->set_verify_mode(asio::ssl::verify_none);
+        return c;
+      }()};
+  return *contexts[skip_verify ? 1 : 0];
 }
 
 // Resolves (unless the host is an IP literal, which needs no resolver
@@ -200,22 +225,56 @@ class HttpProbe final : public NetProbe,
     if (verb == http::verb::head) parser_.skip(true);
   }
 
+  // Runs `fn` with the stream the request goes over: the socket, or the
+  // TLS stream on it.
+  template <typename Fn>
+  void WithStream(Fn&& fn) {
+    if (tls_) {
+      fn(*tls_);
+    } else {
+      fn(socket_);
+    }
+  }
+
   void OnConnect(error_code ec) {
     if (ec) return Fail(ec);
-    http::async_write(socket_, req_,
-                      [self = shared_from_this()](error_code ec, size_t) {
-                        if (ec) return self->Fail(ec);
-                        self->ReadHeader();
-                      });
+    if (!url_.tls) return Write();
+    tls_.emplace(socket_, TlsContext(def_.tls_skip_verify));
+    error_code ip_literal;
+    asio::ip::make_address(url_.host, ip_literal);
+    if (ip_literal) {  // A name: send it (SNI) and verify the certificate's.
+      SSL_set_tlsext_host_name(tls_->native_handle(), url_.host.c_str());
+    }
+    if (!def_.tls_skip_verify) {
+      tls_->set_verify_callback(asio::ssl::host_name_verification(url_.host));
+    }
+    tls_->async_handshake(asio::ssl::stream_base::client,
+                          [self = shared_from_this()](error_code ec) {
+                            if (ec) return self->Fail(ec);
+                            self->Write();
+                          });
+  }
+
+  void Write() {
+    WithStream([this](auto& stream) {
+      http::async_write(stream, req_,
+                        [self = shared_from_this()](error_code ec, size_t) {
+                          if (ec) return self->Fail(ec);
+                          self->ReadHeader();
+                        });
+    });
   }
 
   void ReadHeader() {
-    http::async_read_header(socket_, buffer_, parser_,
-                            [self = shared_from_this()](error_code ec, size_t) {
-                              if (ec) return self->Fail(ec);
-                              self->header_done_ = true;
-                              self->ReadBody();
-                            });
+    WithStream([this](auto& stream) {
+      http::async_read_header(
+          stream, buffer_, parser_,
+          [self = shared_from_this()](error_code ec, size_t) {
+            if (ec) return self->Fail(ec);
+            self->header_done_ = true;
+            self->ReadBody();
+          });
+    });
   }
 
   // Reads until the body ends or kMaxOutput bytes are in; the rest is left
@@ -225,14 +284,16 @@ class HttpProbe final : public NetProbe,
     auto& b = parser_.get().body();
     b.data = body_.data() + body_len_;
     b.size = body_.size() - body_len_;
-    http::async_read(socket_, buffer_, parser_,
-                     [self = shared_from_this()](error_code ec, size_t) {
-                       auto& b = self->parser_.get().body();
-                       self->body_len_ = self->body_.size() - b.size;
-                       if (ec == http::error::need_buffer) ec = {};
-                       if (ec) return self->Succeed();  // Keep the status.
-                       self->ReadBody();
-                     });
+    WithStream([this](auto& stream) {
+      http::async_read(stream, buffer_, parser_,
+                       [self = shared_from_this()](error_code ec, size_t) {
+                         auto& b = self->parser_.get().body();
+                         self->body_len_ = self->body_.size() - b.size;
+                         if (ec == http::error::need_buffer) ec = {};
+                         if (ec) return self->Succeed();  // Keep the status.
+                         self->ReadBody();
+                       });
+    });
   }
 
   void Succeed() {
@@ -270,6 +331,7 @@ class HttpProbe final : public NetProbe,
   std::string prefix_;
   std::string reason_;
   Url url_;
+  std::optional<asio::ssl::stream<tcp::socket&>> tls_;  // https only.
   http::request<http::string_body> req_;
   boost::beast::flat_buffer buffer_;
   http::response_parser<http::buffer_body> parser_;

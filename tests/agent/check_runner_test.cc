@@ -244,10 +244,11 @@ TEST_F(CheckRunnerTest, HttpToAClosedPortIsCritical) {
   EXPECT_NE(r.output.find("refused"), std::string::npos) << r.output;
 }
 
-TEST_F(CheckRunnerTest, HttpsIsReportedAsUnsupported) {
-  const CheckResult r = RunOnce(Http("https://127.0.0.1:1/"));
+TEST_F(CheckRunnerTest, HttpsToAPlainHttpServerFailsTheHandshake) {
+  const CheckResult r = RunOnce(
+      Http("https://127.0.0.1:" + std::to_string(server_.port()) + "/ok"));
   EXPECT_EQ(r.status, HealthStatus::kCritical);
-  EXPECT_NE(r.output.find("https is not supported"), std::string::npos);
+  EXPECT_NE(r.output.find("HTTP GET https://"), std::string::npos) << r.output;
 }
 
 TEST_F(CheckRunnerTest, HttpResolvesHostNames) {

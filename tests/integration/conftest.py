@@ -100,6 +100,13 @@ def http_target():
 
 
 @pytest.fixture
+def https_target(tmp_path):
+    t = lib.StatusHTTPServer(tls_cert=lib.self_signed_cert(tmp_path))
+    yield t
+    t.close()
+
+
+@pytest.fixture
 def tcp_target():
     t = lib.TCPListener()
     yield t

@@ -10,6 +10,7 @@ import json
 import os
 import signal
 import socket
+import ssl
 import subprocess
 import threading
 import time
@@ -295,7 +296,8 @@ class StatusHTTPServer:
     """A local HTTP server whose response status can be switched at runtime;
     target for HTTP checks."""
 
-    def __init__(self, status=200, body=b"probe ok"):
+    def __init__(self, status=200, body=b"probe ok", tls_cert=None):
+        """tls_cert: (certfile, keyfile) to serve https instead."""
         self.status = status
         self.body = body
         self.hits = 0
@@ -320,6 +322,12 @@ class StatusHTTPServer:
         self.httpd.daemon_threads = True
         self.port = self.httpd.server_address[1]
         self.url = "http://127.0.0.1:%d/health" % self.port
+        if tls_cert is not None:
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            ctx.load_cert_chain(*tls_cert)
+            self.httpd.socket = ctx.wrap_socket(self.httpd.socket,
+                                                server_side=True)
+            self.url = "https://127.0.0.1:%d/health" % self.port
         self.thread = threading.Thread(target=self.httpd.serve_forever,
                                        kwargs={"poll_interval": 0.1}, daemon=True)
         self.thread.start()
@@ -328,6 +336,19 @@ class StatusHTTPServer:
         self.httpd.shutdown()
         self.httpd.server_close()
         self.thread.join(timeout=5)
+
+
+def self_signed_cert(directory):
+    """A throwaway self-signed certificate for 127.0.0.1 and localhost
+    (openssl CLI); returns (certfile, keyfile)."""
+    cert = os.path.join(str(directory), "cert.pem")
+    key = os.path.join(str(directory), "key.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048",
+                    "-nodes", "-days", "1", "-subj", "/CN=localhost",
+                    "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
+                    "-keyout", key, "-out", cert],
+                   check=True, capture_output=True, timeout=60)
+    return cert, key
 
 
 class TCPListener:

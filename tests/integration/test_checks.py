@@ -224,6 +224,28 @@ def test_http_check_maps_200_429_500_to_passing_warning_critical(api, http_targe
     assert http_target.hits <= hits + 1, "HTTP check still probing after deregister"
 
 
+def test_https_check_verifies_the_certificate_unless_told_to_skip(
+        api, https_target):
+    # The target's certificate is self-signed: verification fails (critical,
+    # and the output says why) unless the check sets TLSSkipVerify.
+    name = uniq("https")
+    api.register_service({"Name": name, "ID": name, "Checks": [
+        {"CheckID": name + "-skip", "HTTP": https_target.url,
+         "TLSSkipVerify": True, "Interval": "1s", "Timeout": "2s"},
+        {"CheckID": name + "-verify", "HTTP": https_target.url,
+         "Interval": "1s", "Timeout": "2s"}]})
+    wait_until(lambda: api.check_status(name + "-skip") == "passing", 15,
+               desc="https check with TLSSkipVerify passing")
+    assert "200" in api.check(name + "-skip")["Output"]
+    wait_until(lambda: "certificate" in api.check(name + "-verify")["Output"],
+               15, desc="https check refusing the self-signed certificate")
+    assert api.check_status(name + "-verify") == "critical"
+    https_target.status = 500
+    wait_until(lambda: api.check_status(name + "-skip") == "critical", 15,
+               desc="https check following the status code")
+    api.deregister_service(name)
+
+
 def test_tcp_check_passes_on_listener_and_fails_on_closed_port(api, tcp_target):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
