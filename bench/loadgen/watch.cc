@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <fstream>
 #include <memory>
+#include <thread>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -22,9 +23,15 @@ using boost::beast::http::verb;
 
 // One parked watcher on a raw socket: writes `request`, reads until
 // `ready_marker` (if any) to count as parked, then until `fire_marker`.
+// The socket is kept open after the notification, until the whole process
+// is done: a watcher that closes at once would make the server process
+// thousands of disconnects while it is still answering the others, which
+// is the client's teardown, not the fan-out (real watchers keep their
+// connection and ask again).
 struct Watcher {
   uint64_t notified_ns = 0;
   bool parked = false;
+  std::unique_ptr<tcp::socket> sock;
 };
 
 struct ParkState {
@@ -39,7 +46,8 @@ struct ParkState {
 
 asio::awaitable<void> Watch(tcp::endpoint ep, ParkState& st, Watcher& w) {
   boost::system::error_code ec;
-  tcp::socket sock(co_await asio::this_coro::executor);
+  w.sock = std::make_unique<tcp::socket>(co_await asio::this_coro::executor);
+  tcp::socket& sock = *w.sock;
   co_await sock.async_connect(ep, asio::redirect_error(asio::use_awaitable, ec));
   if (!ec) {
     co_await asio::async_write(sock, asio::buffer(st.request),
@@ -148,6 +156,7 @@ Status ParkWatchers(const WatchOptions& o) {
   }
   std::printf("PARKED %u\n", st.parked);
   std::fflush(stdout);
+  const double cpu_parked = ProcessCpuSeconds();
   while (st.done < o.watchers && std::chrono::steady_clock::now() < deadline) {
     io.run_for(std::chrono::milliseconds(50));
   }
@@ -158,11 +167,19 @@ Status ParkWatchers(const WatchOptions& o) {
   if (!st.first_error.empty()) {
     std::fprintf(stderr, "first watcher error: %s\n", st.first_error.c_str());
   }
-  std::printf("RESULT watchers=%u parked=%u notified=%zu\n", o.watchers,
-              st.parked, times.size());
+  // CPU this process spent from "PARKED" on: reading the notifications,
+  // which shares the machine's cores with the server during a fan-out.
+  std::printf(
+      "RESULT watchers=%u parked=%u notified=%zu cpu_after_park_s=%.3f\n",
+      o.watchers, st.parked, times.size(), ProcessCpuSeconds() - cpu_parked);
   std::fflush(stdout);
+  Status written = WriteTimes(o.out_path, times);
+  // Hold the connections a little longer, so that this process's
+  // disconnects do not land while the other watcher processes are still
+  // being answered (see Watcher).
+  std::this_thread::sleep_for(std::chrono::seconds(1));
   io.stop();
-  return WriteTimes(o.out_path, times);
+  return written;
 }
 
 Status TriggerChange(const WatchOptions& o) {

@@ -119,7 +119,8 @@ Request MakeRequest(Method method, std::string path,
   return req;
 }
 
-Status StatusOfResponse(const Response& r) {
+Status StatusOfResponse(const Response& reply) {
+  const Response& r = reply.shared ? reply.shared->response : reply;
   if (r.status >= 200 && r.status < 300) return Status::Ok();
   return Status(Code::kUnavailable, std::to_string(r.status) + " " + r.body);
 }

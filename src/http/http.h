@@ -9,12 +9,15 @@
 
 #include <cstddef>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
+#include "base/asio.h"
+#include "base/mutex.h"
 #include "base/status.h"
 
 namespace sider::http {
@@ -33,6 +36,11 @@ struct Request {
   // Set by the Router for a prefix pattern ("/v1/kv/*"): where, in `path`,
   // the part matched by '*' starts. npos for an exact pattern.
   size_t param_pos = std::string::npos;
+  // The strand of the connection the request came on (set by the Server;
+  // empty for requests built in-process). A handler that answers later may
+  // run its continuation there, so that the Responder writes the answer
+  // inline instead of queueing one more handler (blocking queries do).
+  asio::any_io_executor strand;
 
   // The part of `path` matched by a prefix pattern's '*' ("/v1/kv/*" and
   // path "/v1/kv/a/b" give "a/b"); empty for an exact pattern. A view into
@@ -52,15 +60,35 @@ struct Request {
   std::optional<std::string> Header(std::string_view name) const;
 };
 
+struct SharedReply;
+
 struct Response {
   unsigned status = 200;
   std::string content_type = "application/json";
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;
+  // When set, the reply is `shared->response` and the fields above are
+  // ignored: one reply written to many requests without a copy each.
+  std::shared_ptr<const SharedReply> shared;
 
   void SetHeader(std::string name, std::string value) {
     headers.emplace_back(std::move(name), std::move(value));
   }
+};
+
+// A reply that many requests receive unchanged: a cached read answering
+// every blocking query that one change woke. The Server writes the body
+// from here (no copy per request) and serializes the status line and
+// headers once per distinct set that its `decorate` callback yields, then
+// writes those bytes as they are (server.cc keeps them in `wire`).
+//
+// Thread safety: `response` is immutable; `wire` is the Server's, under mu.
+struct SharedReply {
+  struct Wire;  // Defined in server.cc.
+  explicit SharedReply(Response r) : response(std::move(r)) {}
+  const Response response;  // Its own `shared` is null.
+  mutable Mutex mu;
+  mutable std::shared_ptr<const Wire> wire SIDER_GUARDED_BY(mu);
 };
 
 using Responder = std::function<void(Response)>;

@@ -47,6 +47,13 @@ void SetIndexHeader(Response& r, uint64_t index);
 // reply, 404s from the router included, carries an index.
 void EnsureIndexHeader(Response& r, uint64_t index);
 
+// A cache entry's watches, sharing the entry's lifetime.
+inline std::shared_ptr<const store::WatchSet> WatchesOf(
+    std::shared_ptr<const ResponseCache::Entry> entry) {
+  const store::WatchSet* watches = &entry->watches;
+  return {std::move(entry), watches};
+}
+
 // Runs `query`, blocking per `req`'s parameters, and answers with
 // encode(result) plus X-Consul-Index.
 template <typename T>
@@ -71,22 +78,26 @@ void ServeRead(const ApiDeps& deps, const Request& req, Responder respond,
                      store::WatchSet* ws) -> store::Indexed<EntryPtr> {
     if (cache != nullptr) {
       if (EntryPtr hit = cache->Lookup(key)) {
-        if (ws != nullptr) ws->AddAll(hit->watches);
+        if (ws != nullptr) ws->AddShared(WatchesOf(hit));
         return {hit->index, hit};
       }
     }
     auto entry = std::make_shared<ResponseCache::Entry>();
     store::Indexed<T> result = query(&entry->watches);
     entry->index = result.index == 0 ? 1 : result.index;
-    entry->response = encode(result.value);
-    if (ws != nullptr) ws->AddAll(entry->watches);
+    Response response = encode(result.value);
+    SetIndexHeader(response, entry->index);
+    entry->reply = std::make_shared<const SharedReply>(std::move(response));
+    if (ws != nullptr) ws->AddShared(WatchesOf(entry));
     // A read that registered no watch could never be invalidated.
     if (cache != nullptr && !entry->watches.empty()) cache->Store(key, entry);
     return {entry->index, std::move(entry)};
   };
+  // The entry's reply as is: its index is the one delivered (the engine
+  // clamps only 0, which the entry already has).
   auto finish = [respond = std::move(respond)](store::Indexed<EntryPtr> r) {
-    Response reply = r.value->response;
-    SetIndexHeader(reply, r.index);
+    Response reply;
+    reply.shared = r.value->reply;
     respond(std::move(reply));
   };
   if (params->index == 0) {
@@ -95,7 +106,7 @@ void ServeRead(const ApiDeps& deps, const Request& req, Responder respond,
   }
   server::BlockingQuery<EntryPtr>::Start(
       deps.executor, deps.clock, params->index, deps.clock.Now() + params->wait,
-      std::move(produce), std::move(finish));
+      std::move(produce), std::move(finish), req.strand);
 }
 
 }  // namespace sider::http

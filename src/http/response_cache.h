@@ -1,12 +1,12 @@
 // ResponseCache: already-serialized replies of hot reads, kept for as long
 // as the data under them is unchanged.
 //
-// An entry holds the reply, its X-Consul-Index and the WatchSet its query
-// filled. The entry is valid exactly while none of those watches has fired:
-// the store fires a watch after any write that can change the query's
-// result, so a valid entry is byte-identical to what the query would
-// produce now. No index probe and no TTL are needed, and a write never
-// has to know which cache keys it invalidates.
+// An entry holds the reply (X-Consul-Index included), its index and the
+// WatchSet its query filled. The entry is valid exactly while none of
+// those watches has fired: the store fires a watch after any write that
+// can change the query's result, so a valid entry is byte-identical to
+// what the query would produce now. No index probe and no TTL are needed,
+// and a write never has to know which cache keys it invalidates.
 //
 // Keys are the request path plus its query parameters other than the
 // blocking ones (index, wait), so `?passing&tag=a` and `?tag=a&passing`
@@ -33,7 +33,9 @@ class ResponseCache {
  public:
   struct Entry {
     uint64_t index = 0;
-    Response response;  // Without X-Consul-Index; the caller adds it.
+    // The reply, X-Consul-Index included; every request it answers shares
+    // it (http.h), so waking 10,000 parked queries copies no body.
+    std::shared_ptr<const SharedReply> reply;
     store::WatchSet watches;
   };
 

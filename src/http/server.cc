@@ -17,6 +17,9 @@
 #include <unordered_map>
 #include <utility>
 
+#include <sys/socket.h>
+#include <sys/uio.h>
+
 #include "base/mutex.h"
 
 namespace sider::http {
@@ -32,6 +35,13 @@ using Acceptor = asio::basic_socket_acceptor<Tcp, Strand>;
 namespace {
 class Connection;
 }  // namespace
+
+// A shared reply's header block as last serialized, and the decorated
+// fields (status, content type, headers; no body) it was built from.
+struct SharedReply::Wire {
+  Response fields;
+  std::string head;
+};
 
 struct Server::Shared {
   Shared(asio::io_context& io, Options o, const Router& r,
@@ -215,6 +225,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
                                std::string(f.value()));
     }
     req.body = std::move(msg.body());
+    req.strand = socket_.get_executor();
     keep_alive_ = msg.keep_alive();
     http10_ = msg.version() < 11;
     head_ = req.method == Method::kHead;
@@ -246,17 +257,90 @@ class Connection : public std::enable_shared_from_this<Connection> {
     if (!awaiting_ || seq != seq_) return;  // A second answer: ignored.
     awaiting_ = false;
     if (closed_) return;
-    if (shared_->decorate) shared_->decorate(r);
-    Serialize(r);
+    if (r.shared) {
+      PrepareShared(std::move(r.shared));
+    } else {
+      if (shared_->decorate) shared_->decorate(r);
+      SerializeHead(r, r.body.size());
+      body_buf_ = std::move(r.body);
+      body_ = HasNoBody(r.status) || head_ ? std::string_view()
+                                            : std::string_view(body_buf_);
+    }
+    // Most answers fit in the socket's send buffer: write them now, so no
+    // completion handler is queued per answer (one change can answer
+    // 10,000 parked queries). Only what did not fit goes through Asio.
+    const size_t sent = SendNow();
+    if (sent == head_buf_.size() + body_.size()) {
+      return OnWrite(error_code());
+    }
     std::array<asio::const_buffer, 2> buffers{asio::buffer(head_buf_),
-                                              asio::buffer(body_buf_)};
+                                              asio::buffer(body_)};
+    buffers[0] += std::min(sent, head_buf_.size());
+    buffers[1] += sent - std::min(sent, head_buf_.size());
     asio::async_write(socket_, buffers,
                       [self = shared_from_this()](error_code ec, size_t) {
                         self->OnWrite(ec);
                       });
   }
 
-  void Serialize(Response& r) {
+  // A shared reply: `decorate` runs on a copy of its fields without the
+  // body. The header block is reused from the reply's `wire` when the
+  // decorated fields equal those it was built from and this request takes
+  // the common form (HTTP/1.1, keep-alive, not HEAD), else serialized and,
+  // in the common form, left there for the next request.
+  void PrepareShared(std::shared_ptr<const SharedReply> reply) {
+    const Response& base = reply->response;
+    Response fields;
+    fields.status = base.status;
+    fields.content_type = base.content_type;
+    fields.headers.reserve(base.headers.size() + 4);
+    fields.headers = base.headers;
+    if (shared_->decorate) shared_->decorate(fields);
+    const bool common = keep_alive_ && !http10_ && !head_;
+    std::shared_ptr<const SharedReply::Wire> wire;
+    if (common) {
+      ReaderLock lock(&reply->mu);
+      wire = reply->wire;
+    }
+    if (wire && SameFields(wire->fields, fields)) {
+      head_buf_.assign(wire->head);
+    } else {
+      SerializeHead(fields, base.body.size());
+      if (common) {
+        wire = std::make_shared<const SharedReply::Wire>(
+            SharedReply::Wire{fields, head_buf_});
+        WriterLock lock(&reply->mu);
+        reply->wire = std::move(wire);
+      }
+    }
+    body_buf_.clear();
+    body_ = HasNoBody(fields.status) || head_ ? std::string_view()
+                                               : std::string_view(base.body);
+    body_owner_ = std::move(reply);
+  }
+
+  static bool SameFields(const Response& a, const Response& b) {
+    return a.status == b.status && a.content_type == b.content_type &&
+           a.headers == b.headers;
+  }
+
+  // One non-blocking sendmsg of head_buf_ + body_; the bytes written,
+  // 0 if none could be (a full buffer or an error: the async write that
+  // follows then waits, or reports the error).
+  size_t SendNow() {
+    iovec iov[2] = {{head_buf_.data(), head_buf_.size()},
+                    {const_cast<char*>(body_.data()), body_.size()}};
+    msghdr msg{};
+    msg.msg_iov = iov;
+    msg.msg_iovlen = body_.empty() ? 1 : 2;
+    const ssize_t n = ::sendmsg(socket_.native_handle(), &msg,
+                                MSG_DONTWAIT | MSG_NOSIGNAL);
+    return n > 0 ? static_cast<size_t>(n) : 0;
+  }
+
+  // The status line and headers of `r` (whose body is body_size bytes)
+  // into head_buf_, with this request's Connection header.
+  void SerializeHead(const Response& r, size_t body_size) {
     head_buf_.clear();
     head_buf_.append("HTTP/1.1 ");
     AppendNumber(&head_buf_, r.status);
@@ -265,15 +349,14 @@ class Connection : public std::enable_shared_from_this<Connection> {
         bhttp::obsolete_reason(static_cast<bhttp::status>(r.status));
     head_buf_.append(reason.data(), reason.size());
     head_buf_.append("\r\n");
-    const bool no_body = HasNoBody(r.status);
-    if (!no_body) {
+    if (!HasNoBody(r.status)) {
       if (!r.content_type.empty()) {
         head_buf_.append("Content-Type: ");
         AppendHeaderText(&head_buf_, r.content_type);
         head_buf_.append("\r\n");
       }
       head_buf_.append("Content-Length: ");
-      AppendNumber(&head_buf_, r.body.size());
+      AppendNumber(&head_buf_, body_size);
       head_buf_.append("\r\n");
     }
     for (const auto& [name, value] : r.headers) {
@@ -288,14 +371,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
       head_buf_.append("Connection: keep-alive\r\n");
     }
     head_buf_.append("\r\n");
-    if (no_body || head_) {
-      body_buf_.clear();
-    } else {
-      body_buf_ = std::move(r.body);
-    }
   }
 
   void OnWrite(error_code ec) {
+    body_ = {};
+    body_owner_.reset();
     if (ec) return Close();  // The client went away; nothing to tell it.
     if (body_buf_.capacity() > 64 * 1024) std::string().swap(body_buf_);
     if (!keep_alive_) return LingerClose();
@@ -337,7 +417,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   std::optional<asio::steady_timer> linger_timer_;
   std::string head_buf_;  // Reused: the response header being written.
-  std::string body_buf_;  // The response body being written.
+  std::string body_buf_;  // The body being written, unless shared.
+  std::shared_ptr<const SharedReply> body_owner_;  // A shared reply's.
+  std::string_view body_;  // Into body_buf_ or body_owner_; "" for HEAD.
   uint64_t seq_ = 0;      // The number of the request being answered.
   bool awaiting_ = false;  // A Respond() for seq_ is expected.
   bool closed_ = false;

@@ -12,6 +12,11 @@
 //        reading the body; or while reading a chunked body)
 //   431  a header block over Options::max_header_bytes
 //
+// An answer is written at once with one non-blocking sendmsg when the
+// socket takes it whole (the common case: no completion handler is queued),
+// else the rest asynchronously. Handlers get the connection's strand in
+// Request::strand.
+//
 // Handlers may answer much later and from any thread (a blocking query
 // parks for minutes). The connection stays open meanwhile. A client that
 // went away is noticed only when the answer is written; the write fails
@@ -60,7 +65,10 @@ class Server {
 
   // `decorate` runs on every response, including the server's own 4xx,
   // just before it is written (on the connection's strand): the app adds
-  // X-Consul-KnownLeader and similar headers there.
+  // X-Consul-KnownLeader and similar headers there. For a SharedReply
+  // (http.h) it runs on a copy of the reply's status, content type and
+  // headers, without the body; the serialized result is reused for the
+  // next request whose decorated fields are equal.
   Server(asio::io_context& io, Options options, const Router& router,
          std::function<void(Response&)> decorate = {});
   ~Server();

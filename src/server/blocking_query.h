@@ -14,12 +14,14 @@
 // A delivered index is never 0 (clamped to 1, as Consul does), otherwise a
 // client would pass ?index=0 back and spin without ever blocking.
 //
-// Cost of a parked query: one small heap object, its own strand, one Clock
-// alarm, and one callback per touched Watch; no thread. Watches hold only a
-// weak reference, so a query that finished at its deadline is freed even if
-// its keys are never written again. Client disconnects are not noticed: the
-// deadline frees the query (as in Consul, which learns of a gone client only
-// when it writes the answer).
+// Cost of a parked query: one small heap object, a strand (its own, or the
+// caller's), one Clock alarm, and one callback per touched Watch; no
+// thread. Cost of a wake-up: the firing thread appends the query to the
+// WakeQueue below; an io thread re-runs it on its strand, inline. Watches
+// hold only a weak reference, so a query that finished at its deadline is
+// freed even if its keys are never written again. Client disconnects are
+// not noticed: the deadline frees the query (as in Consul, which learns of
+// a gone client only when it writes the answer).
 //
 // Jitter: BlockingTimeout() applies Consul's clamp (default 5m, max 10m)
 // plus a random stagger of up to wait/16, so that many clients woken by one
@@ -29,24 +31,31 @@
 //
 // Threading: Start() may be called on any thread. If the answer is ready at
 // once, `done` runs inline before Start() returns, on the calling thread;
-// otherwise it runs later on the query's own strand (made from `executor`),
-// so `done` must be safe to call from an io thread, e.g. an http Responder.
+// otherwise it runs later on the query's strand (the one given to Start(),
+// or a new one made from `executor`), so `done` must be safe to call from
+// an io thread, e.g. an http Responder.
 // `query` runs on the calling thread the first time and on that strand
 // afterwards; it must be safe on any io thread (store reads are).
 // `clock` must outlive the query (it is the process's clock).
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <random>
 #include <utility>
+#include <vector>
 
 #include "base/asio.h"
 #include "base/clock.h"
+#include "base/mutex.h"
 #include "store/indexed.h"
 #include "store/watch.h"
+
+// After base/asio.h, which sets what clang needs before any Asio header.
+#include <boost/asio/dispatch.hpp>
 
 namespace sider::server {
 
@@ -80,8 +89,91 @@ inline std::chrono::nanoseconds BlockingTimeout(
   return BlockingTimeout(requested, rng());
 }
 
+// WakeQueue: the hand-off from a firing Watch to the io threads, one per
+// execution context (an Asio service, found from the executor).
+//
+// A write that wakes K parked queries must not put K handlers in the
+// io_context's queue ahead of everything else: the writer's own reply,
+// posted by the consensus thread right after its apply (which fired the
+// watches), would wait behind all K answers. So a fired watch only appends
+// its query here; one drain handler at a time is queued, and it takes at
+// most kChunk queries per turn, queueing the next turn *before* running its
+// chunk. Other handlers (the writer's reply) wait behind one chunk, not K,
+// and a second io thread takes the next chunk in parallel. Each query is
+// dispatched to its strand, which for an idle strand runs inline: no
+// handler per waiter.
+//
+// Threading: Push from any thread; Drain runs on the io threads.
+class WakeQueue : public asio::execution_context::service {
+ public:
+  class Wakeable {
+   public:
+    virtual ~Wakeable() = default;
+    virtual void Wake() = 0;  // On an io thread; dispatches to its strand.
+  };
+
+  static inline asio::execution_context::id id;
+  static constexpr size_t kChunk = 64;
+
+  explicit WakeQueue(asio::execution_context& ctx)
+      : asio::execution_context::service(ctx) {}
+
+  static WakeQueue& For(const asio::any_io_executor& executor) {
+    return asio::use_service<WakeQueue>(
+        asio::query(executor, asio::execution::context));
+  }
+
+  void Push(const asio::any_io_executor& executor,
+            std::shared_ptr<Wakeable> w) SIDER_EXCLUDES(mu_) {
+    {
+      WriterLock lock(&mu_);
+      pending_.push_back(std::move(w));
+      if (scheduled_) return;
+      scheduled_ = true;
+    }
+    asio::post(executor, [this, executor] { Drain(executor); });
+  }
+
+ private:
+  void shutdown() override SIDER_EXCLUDES(mu_) {
+    std::vector<std::shared_ptr<Wakeable>> dropped;
+    WriterLock lock(&mu_);
+    dropped.swap(pending_);
+    head_ = 0;
+  }
+
+  void Drain(const asio::any_io_executor& executor) SIDER_EXCLUDES(mu_) {
+    std::vector<std::shared_ptr<Wakeable>> chunk;
+    bool more = false;
+    {
+      WriterLock lock(&mu_);
+      const size_t n = std::min(kChunk, pending_.size() - head_);
+      chunk.reserve(n);
+      for (size_t i = 0; i < n; ++i) {
+        chunk.push_back(std::move(pending_[head_ + i]));
+      }
+      head_ += n;
+      if (head_ == pending_.size()) {
+        pending_.clear();
+        head_ = 0;
+        scheduled_ = false;
+      } else {
+        more = true;
+      }
+    }
+    if (more) asio::post(executor, [this, executor] { Drain(executor); });
+    for (auto& w : chunk) w->Wake();
+  }
+
+  Mutex mu_;
+  std::vector<std::shared_ptr<Wakeable>> pending_ SIDER_GUARDED_BY(mu_);
+  size_t head_ SIDER_GUARDED_BY(mu_) = 0;  // pending_[0, head_) are taken.
+  bool scheduled_ SIDER_GUARDED_BY(mu_) = false;  // A Drain is queued.
+};
+
 template <typename T>
-class BlockingQuery : public std::enable_shared_from_this<BlockingQuery<T>> {
+class BlockingQuery : public WakeQueue::Wakeable,
+                      public std::enable_shared_from_this<BlockingQuery<T>> {
  public:
   using Value = store::Indexed<T>;
   using QueryFn = std::function<Value(store::WatchSet*)>;
@@ -90,9 +182,15 @@ class BlockingQuery : public std::enable_shared_from_this<BlockingQuery<T>> {
   // Runs the query; see the file comment. Pass
   // clock.Now() + BlockingTimeout(wait) as `deadline`. `done` runs exactly
   // once. A query that can fail carries its error inside T.
+  //
+  // A parked query runs on `strand` when given — it must serialize its
+  // handlers, e.g. the strand of the http connection that will write the
+  // answer, so that `done` writes it without another hop — otherwise on a
+  // new strand of `executor`. `executor` is the io_context's.
   static void Start(asio::any_io_executor executor, Clock& clock,
                     uint64_t min_index, Clock::TimePoint deadline,
-                    QueryFn query, DoneFn done) {
+                    QueryFn query, DoneFn done,
+                    asio::any_io_executor strand = {}) {
     store::WatchSet ws;
     Value result = RunQuery(query, &ws);
     if (min_index == 0 || result.index > min_index ||
@@ -100,9 +198,10 @@ class BlockingQuery : public std::enable_shared_from_this<BlockingQuery<T>> {
       done(std::move(result));  // No allocation for the non-blocking case.
       return;
     }
-    auto q = std::shared_ptr<BlockingQuery>(
-        new BlockingQuery(asio::make_strand(executor), clock, min_index,
-                          deadline, std::move(query), std::move(done)));
+    if (!strand) strand = asio::make_strand(executor);
+    auto q = std::shared_ptr<BlockingQuery>(new BlockingQuery(
+        executor, std::move(strand), clock, min_index, deadline,
+        std::move(query), std::move(done)));
     // Parking touches members that the alarm and the watches also touch,
     // so it happens on the strand like everything after it.
     asio::post(q->strand_, [q, ws = std::move(ws)]() mutable {
@@ -111,10 +210,12 @@ class BlockingQuery : public std::enable_shared_from_this<BlockingQuery<T>> {
   }
 
  private:
-  BlockingQuery(asio::any_io_executor strand, Clock& clock,
-                uint64_t min_index, Clock::TimePoint deadline, QueryFn query,
-                DoneFn done)
-      : strand_(std::move(strand)),
+  BlockingQuery(asio::any_io_executor executor, asio::any_io_executor strand,
+                Clock& clock, uint64_t min_index, Clock::TimePoint deadline,
+                QueryFn query, DoneFn done)
+      : executor_(std::move(executor)),
+        strand_(std::move(strand)),
+        wakes_(WakeQueue::For(executor_)),
         clock_(clock),
         min_index_(min_index),
         deadline_(deadline),
@@ -139,12 +240,16 @@ class BlockingQuery : public std::enable_shared_from_this<BlockingQuery<T>> {
   // On the strand.
   void Watch(store::WatchSet& ws) {
     // Only a weak reference: a key that is never written again must not
-    // keep a finished query (and its `done`) alive.
+    // keep a finished query (and its `done`) alive. The callback runs on
+    // the writer's thread (consensus), so it only queues the query.
     ws.OnAnyFire(this->weak_from_this(), [weak = this->weak_from_this()] {
-      if (auto q = weak.lock()) {
-        asio::post(q->strand_, [q] { q->Run(false); });
-      }
+      if (auto q = weak.lock()) q->wakes_.Push(q->executor_, q);
     });
+  }
+
+  // From WakeQueue, on an io thread.
+  void Wake() override {
+    asio::dispatch(strand_, [q = this->shared_from_this()] { q->Run(false); });
   }
 
   // On the strand.
@@ -160,7 +265,9 @@ class BlockingQuery : public std::enable_shared_from_this<BlockingQuery<T>> {
     Watch(ws);
   }
 
+  const asio::any_io_executor executor_;
   const asio::any_io_executor strand_;
+  WakeQueue& wakes_;
   Clock& clock_;
   const uint64_t min_index_;
   const Clock::TimePoint deadline_;

@@ -11,6 +11,7 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
@@ -148,6 +149,19 @@ class ServerTest : public ::testing::Test {
     router_.Add({Method::kHead}, "/v1/head", [](Request, Responder respond) {
       respond(TextResponse(200, "abc"));
     });
+    // One reply object answers every request, as a cached read does.
+    Response reply = JsonResponse("[{\"Node\":\"n1\"}]");
+    reply.SetHeader("X-Consul-Index", "7");
+    shared_reply_ = std::make_shared<const SharedReply>(std::move(reply));
+    router_.Add({Method::kGet, Method::kHead}, "/v1/shared",
+                [this](Request, Responder respond) {
+                  Response r;
+                  r.shared = shared_reply_;
+                  respond(std::move(r));
+                });
+    router_.Add({Method::kGet}, "/v1/big", [](Request, Responder respond) {
+      respond(TextResponse(200, std::string(8 << 20, 'x')));
+    });
   }
 
   ~ServerTest() override {
@@ -158,8 +172,9 @@ class ServerTest : public ::testing::Test {
 
   void StartServer(Server::Options options = {}) {
     options.port = 0;
-    server_.emplace(io_, options, router_, [](Response& r) {
+    server_.emplace(io_, options, router_, [this](Response& r) {
       r.SetHeader("X-Consul-KnownLeader", "true");
+      r.SetHeader("X-Consul-LastContact", std::to_string(last_contact_.load()));
     });
     Status s = server_->Start();
     ASSERT_TRUE(s.ok()) << s.message();
@@ -175,6 +190,8 @@ class ServerTest : public ::testing::Test {
 
   Router router_;
   ParkedResponders parked_;
+  std::shared_ptr<const SharedReply> shared_reply_;
+  std::atomic<int> last_contact_{0};  // What decorate adds.
   asio::io_context io_;
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>>
       work_{io_.get_executor()};
@@ -406,6 +423,86 @@ TEST_F(ServerTest, StopClosesIdleConnections) {
   ASSERT_TRUE(client.Get("/v1/status/leader").has_value());
   server_->Stop();
   EXPECT_TRUE(client.ReadsEof());
+}
+
+TEST_F(ServerTest, SharedReplyReachesEveryRequestWithItsHeadersAndDecoration) {
+  StartServer();
+  Client a(server_->port());
+  Client b(server_->port());
+  for (int i = 0; i < 3; ++i) {
+    for (Client* c : {&a, &b}) {
+      auto r = c->Get("/v1/shared");
+      ASSERT_TRUE(r.has_value()) << i;
+      EXPECT_EQ(r->result_int(), 200u);
+      EXPECT_EQ(r->body(), "[{\"Node\":\"n1\"}]");
+      EXPECT_EQ(HeaderOf(*r, "Content-Type"), "application/json");
+      EXPECT_EQ(HeaderOf(*r, "Content-Length"), "15");
+      EXPECT_EQ(HeaderOf(*r, "X-Consul-Index"), "7");
+      EXPECT_EQ(HeaderOf(*r, "X-Consul-KnownLeader"), "true");
+      EXPECT_EQ(HeaderOf(*r, "X-Consul-LastContact"), "0");
+      EXPECT_TRUE(r->keep_alive());
+    }
+  }
+}
+
+// The serialized headers are reused only while decorate adds the same:
+// a follower's X-Consul-LastContact changes and every reply shows the
+// value of its own moment.
+TEST_F(ServerTest, SharedReplyCarriesTheDecorationOfEachAnswer) {
+  StartServer();
+  Client client(server_->port());
+  auto first = client.Get("/v1/shared");
+  last_contact_ = 25;
+  auto second = client.Get("/v1/shared");
+  last_contact_ = 0;
+  auto third = client.Get("/v1/shared");
+  ASSERT_TRUE(first && second && third);
+  EXPECT_EQ(HeaderOf(*first, "X-Consul-LastContact"), "0");
+  EXPECT_EQ(HeaderOf(*second, "X-Consul-LastContact"), "25");
+  EXPECT_EQ(HeaderOf(*third, "X-Consul-LastContact"), "0");
+  EXPECT_EQ(second->body(), third->body());
+}
+
+TEST_F(ServerTest, SharedReplyKeepsHeadHttp10AndCloseRules) {
+  StartServer();
+  Client head(server_->port());
+  head.SendRequest(bhttp::verb::head, "/v1/shared");
+  auto h = head.Read(/*head=*/true);
+  ASSERT_TRUE(h.has_value());
+  EXPECT_EQ(HeaderOf(*h, "Content-Length"), "15");
+  EXPECT_EQ(HeaderOf(*h, "X-Consul-Index"), "7");
+  auto next = head.Get("/v1/shared");  // No body was sent for the HEAD.
+  ASSERT_TRUE(next.has_value());
+  EXPECT_EQ(next->body(), "[{\"Node\":\"n1\"}]");
+
+  Client http10(server_->port());
+  http10.Send("GET /v1/shared HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
+  auto old = http10.Read();
+  ASSERT_TRUE(old.has_value());
+  EXPECT_EQ(HeaderOf(*old, "Connection"), "keep-alive");
+  EXPECT_EQ(old->body(), "[{\"Node\":\"n1\"}]");
+
+  Client closing(server_->port());
+  closing.SendRequest(bhttp::verb::get, "/v1/shared", "", /*keep_alive=*/false);
+  auto last = closing.Read();
+  ASSERT_TRUE(last.has_value());
+  EXPECT_EQ(HeaderOf(*last, "Connection"), "close");
+  EXPECT_EQ(HeaderOf(*last, "X-Consul-Index"), "7");
+  EXPECT_TRUE(closing.ReadsEof());
+}
+
+// An answer larger than the socket's send buffer is written in part at
+// once and the rest asynchronously.
+TEST_F(ServerTest, AnswerLargerThanTheSendBufferArrivesWhole) {
+  StartServer();
+  Client client(server_->port());
+  client.SendRequest(bhttp::verb::get, "/v1/big");
+  auto r = client.Read();
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->body().size(), 8u << 20);
+  EXPECT_EQ(r->body().find_first_not_of('x'), std::string::npos);
+  auto next = client.Get("/v1/status/leader");
+  ASSERT_TRUE(next.has_value());
 }
 
 }  // namespace

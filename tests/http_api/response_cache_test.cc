@@ -12,7 +12,7 @@ std::shared_ptr<ResponseCache::Entry> EntryWatching(store::WatchPtr watch,
                                                     std::string body) {
   auto e = std::make_shared<ResponseCache::Entry>();
   e->index = index;
-  e->response.body = std::move(body);
+  e->reply = std::make_shared<const SharedReply>(JsonResponse(std::move(body)));
   e->watches.Add(std::move(watch));
   return e;
 }
@@ -24,7 +24,7 @@ TEST(ResponseCacheTest, ServesAnEntryWhileItsWatchesHaveNotFired) {
   auto hit = cache.Lookup("k");
   ASSERT_NE(hit, nullptr);
   EXPECT_EQ(hit->index, 7u);
-  EXPECT_EQ(hit->response.body, "body");
+  EXPECT_EQ(hit->reply->response.body, "body");
 }
 
 TEST(ResponseCacheTest, DropsAnEntryOnceAnyOfItsWatchesFired) {
