@@ -82,9 +82,12 @@ def wait_same_index(servers, timeout=120):
                           desc="equal applied indexes")
 
 
+SERVER_ARGS = []  # --server-arg: extra flags for every server.
+
+
 def make_cluster(binary, base, tag):
     c = cluster_lib.Cluster(binary, os.path.join(base, tag), 3,
-                            extra_args=["--log-level", "warn"])
+                            extra_args=["--log-level", "warn"] + SERVER_ARGS)
     try:
         c.start()
         wait_writable(c)
@@ -342,12 +345,18 @@ def main():
     ap.add_argument("--duration", type=int, default=10)
     ap.add_argument("--keep", metavar="DIR",
                     help="put the clusters' dirs under DIR")
+    ap.add_argument("--server-arg", action="append", default=[],
+                    metavar="FLAG", help="extra flag for every server "
+                    "(repeatable), e.g. --server-arg=--forward-reads")
     args = ap.parse_args()
+    SERVER_ARGS.extend(args.server_arg)
     args.sider = os.path.abspath(args.sider)
     if not os.access(args.sider, os.X_OK):
         sys.exit("no sider binary at %s" % args.sider)
     note("3 servers on loopback, %d cores, loadavg %s at start (shared, "
          "noisy machine)" % (os.cpu_count(), loadavg()))
+    if SERVER_ARGS:
+        note("server flags: %s" % " ".join(SERVER_ARGS))
     if args.keep:
         os.makedirs(args.keep, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="sider-ha-",

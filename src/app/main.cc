@@ -67,6 +67,9 @@ int main(int argc, char** argv) {
                          "retried with backoff until this server is a member");
   server_cmd->add_flag("--non-voter", server.non_voter,
                        "Join as a non-voting read replica (a Raft standby)");
+  server_cmd->add_flag("--forward-reads", server.forward_reads,
+                       "On a follower, forward default-mode reads to the "
+                       "leader instead of serving them after a read index");
   std::string election_timeout = "300ms", heartbeat_timeout = "30ms",
               reconnect_delay = "150ms", node_ttl = "5s",
               node_heartbeat_interval = "1s";

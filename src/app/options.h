@@ -28,6 +28,9 @@ struct ServerOptions {
   unsigned bootstrap_expect = 0;
   std::vector<std::string> join;
   bool non_voter = false;  // A standby: receives the log, never votes.
+  // Follower default reads forwarded, as before read indexes (a fallback
+  // switch and a benchmark baseline; docs/consistency.md).
+  bool forward_reads = false;
   // Raft timing, tuned for fast failover on a LAN (docs/cluster.md).
   std::chrono::milliseconds raft_election_timeout{300};
   std::chrono::milliseconds raft_heartbeat_timeout{30};

@@ -33,6 +33,7 @@
 #include "server/health_manager.h"
 #include "server/node_heartbeat.h"
 #include "server/read_gate.h"
+#include "server/read_index_gate.h"
 #include "server/kv_service.h"
 #include "server/lock_delay.h"
 #include "server/session_manager.h"
@@ -250,14 +251,35 @@ int RunServer(const ServerOptions& options) {
                                raft.Barrier(io.get_executor(), std::move(done));
                              });
   http::ClientPool client_pool(io);
-  http::ClusterView view;
-  view.node_name = self.name;
-  view.is_ready_leader = [&raft] { return raft.IsLeader(); };
-  view.leader_http_address = [&raft, &cluster, &self]() -> std::string {
+  // Follower reads (docs/consistency.md, "Default reads on a follower"): a
+  // read index from the leader, batched, then this node's own applies.
+  auto leader_http_address = [&raft, &cluster, &self]() -> std::string {
     // Elected but not yet ready: wait rather than forward to ourselves.
     if (raft.LeaderAddress() == self.raft_address) return "";
     return cluster.LeaderHttpAddress();
   };
+  server::ReadIndexGate read_index_gate(
+      clock, io.get_executor(),
+      [&leader_http_address, &client_pool, &self](
+          std::chrono::milliseconds timeout,
+          server::ReadIndexGate::IndexDone done) {
+        const std::string leader = leader_http_address();
+        if (leader.empty()) {
+          done(Status(Code::kUnavailable, std::string(http::kNoLeaderText)));
+          return;
+        }
+        http::FetchReadIndex(client_pool, leader, self.name, timeout,
+                             std::move(done));
+      },
+      [&raft, &io](uint64_t index, std::chrono::milliseconds timeout,
+                   server::ReadIndexGate::Done done) {
+        raft.WaitApplied(index, timeout, io.get_executor(), std::move(done));
+      },
+      {});
+  http::ClusterView view;
+  view.node_name = self.name;
+  view.is_ready_leader = [&raft] { return raft.IsLeader(); };
+  view.leader_http_address = leader_http_address;
   view.last_contact_ms = [&cluster] { return cluster.LastContactMs(); };
   view.read_barrier = [&read_gate, &raft](std::function<void(Status)> done) {
     // The only voter cannot be deposed, and it acknowledges a write only
@@ -269,6 +291,13 @@ int RunServer(const ServerOptions& options) {
     }
     read_gate.Wait(std::move(done));
   };
+  view.state_index = [&raft] { return raft.StateIndex(); };
+  if (!options.forward_reads) {
+    view.follower_read = [&read_index_gate](Clock::TimePoint deadline,
+                                            std::function<void(Status)> done) {
+      read_index_gate.Wait(deadline, std::move(done));
+    };
+  }
   http::ClusterDispatch dispatch(router, client_pool, std::move(view), clock,
                                  io.get_executor(), {});
   http::Router front;

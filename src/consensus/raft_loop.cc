@@ -134,6 +134,9 @@ void RaftNode::Loop::Drain() {
       case Work::Kind::kTransfer:
         SubmitChange(std::move(w));
         break;
+      case Work::Kind::kWaitApplied:
+        applied_waiters_.emplace(w.id, std::move(w));  // Poll() checks it.
+        break;
       case Work::Kind::kRun: {
         // Between applies: the StateMachine is as of last_applied.
         sider_raft_status st;
@@ -179,7 +182,13 @@ int RaftNode::Loop::ApplyOp(void* ctx, uint64_t index, const void* data,
   auto* loop = static_cast<Loop*>(ctx);
   fsm::ApplyResult result = loop->node_->sm_->Apply(
       index, std::string_view(static_cast<const char*>(data), len));
-  loop->node_->applied_index_.store(index, std::memory_order_relaxed);
+  // Release: a reader that sees the index sees the state it stands for.
+  loop->node_->applied_index_.store(index, std::memory_order_release);
+  loop->node_->state_index_.store(index, std::memory_order_release);
+  if (!loop->applied_waiters_.empty() &&
+      loop->applied_waiters_.begin()->first <= index) {
+    loop->WakeApplied(index, /*expire=*/false);
+  }
   if (auto it = loop->by_index_.find(index); it != loop->by_index_.end()) {
     it->second->result = std::move(result);
     it->second->applied_at = index;
@@ -213,6 +222,9 @@ int RaftNode::Loop::RestoreOp(void* ctx, const void* data,
     spdlog::error("consensus: restoring snapshot: {}", s.message());
     return SIDER_RAFT_CORRUPT;
   }
+  // libraft sets last_applied to the snapshot's index only after this
+  // returns; the next Poll() takes it as the state index.
+  loop->restored_ = true;
   return 0;
 }
 
@@ -288,6 +300,28 @@ void RaftNode::Loop::SubmitChange(Work work) {
   if (rv != 0) {
     auto owned = std::move(ops_.extract(op->seq).mapped());
     Fail(*owned->work(), Refused(rv));
+  }
+}
+
+void RaftNode::Loop::WakeApplied(uint64_t applied, bool expire) {
+  while (!applied_waiters_.empty() &&
+         applied_waiters_.begin()->first <= applied) {
+    auto node = applied_waiters_.extract(applied_waiters_.begin());
+    Fail(node.mapped(), Status::Ok());
+  }
+  if (!expire || applied_waiters_.empty()) return;
+  const auto now = std::chrono::steady_clock::now();
+  for (auto it = applied_waiters_.begin(); it != applied_waiters_.end();) {
+    if (it->second.deadline > now) {
+      ++it;
+      continue;
+    }
+    Fail(it->second,
+         Status(Code::kDeadlineExceeded,
+                "consensus: index " + std::to_string(it->first) +
+                    " not applied in time (applied " +
+                    std::to_string(applied) + ")"));
+    it = applied_waiters_.erase(it);
   }
 }
 
@@ -393,7 +427,16 @@ void RaftNode::Loop::Poll() {
   sider_raft_get_status(raft_, &st);
   node_->term_.store(st.term, std::memory_order_relaxed);
   node_->commit_index_.store(st.commit_index, std::memory_order_relaxed);
-  node_->applied_index_.store(st.last_applied, std::memory_order_relaxed);
+  node_->applied_index_.store(st.last_applied, std::memory_order_release);
+  if (restored_) {
+    restored_ = false;
+    if (st.last_applied > node_->state_index_.load()) {
+      node_->state_index_.store(st.last_applied, std::memory_order_release);
+    }
+  }
+  // Barrier and configuration entries reach last_applied without an
+  // ApplyOp; they are seen here.
+  WakeApplied(st.last_applied, /*expire=*/true);
   const int64_t now = SteadyNowMs();
   if (st.state == SIDER_RAFT_STATE_LEADER) {
     node_->last_contact_at_ms_.store(-1);
@@ -485,6 +528,8 @@ void RaftNode::Loop::OnRaftClosed(void* arg) noexcept {
   for (auto& [seq, op] : loop->ops_) {
     for (Work& w : op->waiters) Fail(w, stopping);
   }
+  for (auto& [index, w] : loop->applied_waiters_) Fail(w, stopping);
+  loop->applied_waiters_.clear();
   loop->in_flight_.clear();
   loop->by_index_.clear();
   loop->ops_.clear();

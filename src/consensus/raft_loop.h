@@ -73,6 +73,9 @@ class RaftNode::Loop {
   void SubmitReadBarrier(std::vector<Work> waiters);
   void SubmitChange(Work work);
   void FinishOp(std::unique_ptr<Op> op, int status);
+  // Completes the WaitApplied waiters that `applied` satisfies; with
+  // `expire`, fails those past their deadline too.
+  void WakeApplied(uint64_t applied, bool expire);
   Op* NewOp(Op::Kind kind);
   void Poll();
   void PollLeadership(const sider_raft_status& st);
@@ -95,6 +98,8 @@ class RaftNode::Loop {
   std::map<uint64_t, std::unique_ptr<InFlight>> in_flight_;
   std::unordered_map<uint64_t, InFlight*> by_index_;  // Raft index -> proposal.
   std::map<uint64_t, std::unique_ptr<Op>> ops_;
+  std::multimap<uint64_t, Work> applied_waiters_;  // By index awaited.
+  bool restored_ = false;  // A snapshot was restored since the last Poll().
 
   uint64_t ready_term_ = 0;           // Term whose leader barrier applied.
   uint64_t leader_barrier_term_ = 0;  // Term of the barrier in flight.

@@ -198,6 +198,22 @@ void RaftNode::Barrier(asio::any_io_executor ex, StatusDone done) {
   Enqueue(std::move(w));
 }
 
+void RaftNode::WaitApplied(uint64_t index, std::chrono::milliseconds timeout,
+                           asio::any_io_executor ex, StatusDone done) {
+  // Usually there already (a read index is mostly an old command).
+  if (applied_index_.load(std::memory_order_acquire) >= index) {
+    asio::post(ex, [done = std::move(done)] { done(Status::Ok()); });
+    return;
+  }
+  Work w;
+  w.kind = Work::Kind::kWaitApplied;
+  w.id = index;
+  w.deadline = std::chrono::steady_clock::now() + timeout;
+  w.ex = std::move(ex);
+  w.status_done = std::move(done);
+  Enqueue(std::move(w));
+}
+
 void RaftNode::AddVoter(uint64_t id, std::string address,
                         asio::any_io_executor ex, StatusDone done) {
   Work w;
@@ -287,6 +303,9 @@ uint64_t RaftNode::LastContactMs() const {
 }
 
 uint64_t RaftNode::AppliedIndex() const { return applied_index_.load(); }
+uint64_t RaftNode::StateIndex() const {
+  return state_index_.load(std::memory_order_acquire);
+}
 uint64_t RaftNode::CommitIndex() const { return commit_index_.load(); }
 uint64_t RaftNode::Term() const { return term_.load(); }
 uint64_t RaftNode::NoDelaySockets() const { return nodelay_sockets_.load(); }

@@ -29,6 +29,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -115,11 +116,26 @@ class RaftNode {
   void RunOnConsensusThread(InspectFn fn, asio::any_io_executor ex,
                             StatusDone done);
 
+  // `done` runs on `ex` with OK once AppliedIndex() >= `index`; with
+  // kDeadlineExceeded if that has not happened within `timeout` (checked at
+  // the consensus thread's 15 ms poll); kUnavailable when stopping. The
+  // consensus thread wakes it right after the apply (or poll) that gets
+  // there: the caller does not poll. A follower's read-index wait.
+  void WaitApplied(uint64_t index, std::chrono::milliseconds timeout,
+                   asio::any_io_executor ex, StatusDone done);
+
   bool IsLeader() const;  // Leader AND its post-election barrier applied.
   std::string LeaderAddress() const;  // "" if none known.
   uint64_t LeaderId() const;          // 0 if none known.
   uint64_t LastContactMs() const;     // Since heard from the leader; 0 on it.
   uint64_t AppliedIndex() const;
+  // The last entry the StateMachine has seen: the last command applied or
+  // the snapshot restored, whichever is later; <= AppliedIndex(). Entries
+  // after it are barriers and configuration changes, which leave the state
+  // as it was. So a node whose AppliedIndex() has reached a leader's
+  // StateIndex() holds at least that leader's state: the leader's read
+  // index (docs/consistency.md), which usually a follower already has.
+  uint64_t StateIndex() const;
   uint64_t CommitIndex() const;
   uint64_t Term() const;
   uint64_t Id() const { return id_; }
@@ -162,15 +178,16 @@ class RaftNode {
 
   struct Work {
     enum class Kind { kPropose, kBarrier, kAdd, kAssign, kRemove, kTransfer,
-                      kRun };
+                      kRun, kWaitApplied };
     Kind kind = Kind::kPropose;
     std::string command;  // kPropose: the entry. kAdd: the address.
-    uint64_t id = 0;      // kAdd/kRemove/kTransfer.
+    uint64_t id = 0;      // kAdd/kRemove/kTransfer; kWaitApplied: index.
     bool voter = false;   // kAdd/kAssign.
     asio::any_io_executor ex;
     Done done;              // kPropose.
     StatusDone status_done;  // The others.
     InspectFn run;           // kRun.
+    std::chrono::steady_clock::time_point deadline;  // kWaitApplied.
   };
 
   void Enqueue(Work work);
@@ -185,6 +202,7 @@ class RaftNode {
   std::atomic<bool> is_leader_{false};
   std::atomic<uint64_t> leader_id_{0};
   std::atomic<uint64_t> applied_index_{0};
+  std::atomic<uint64_t> state_index_{0};
   std::atomic<uint64_t> commit_index_{0};
   std::atomic<uint64_t> term_{0};
   std::atomic<int64_t> last_contact_at_ms_{0};  // Steady clock; -1 = leader.

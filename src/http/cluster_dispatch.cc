@@ -1,6 +1,7 @@
 #include "http/cluster_dispatch.h"
 
 #include <cctype>
+#include <charconv>
 #include <memory>
 #include <utility>
 
@@ -84,7 +85,10 @@ Action Decide(const DecisionInput& in) {
                                       : Action::kServeLocal;
   }
   if (in.forwarded) return Action::kRefuse;  // Never forward twice.
-  return in.leader_known ? Action::kForward : Action::kWait;
+  if (!in.leader_known) return Action::kWait;
+  return kind == RequestKind::kRead && in.follower_read
+             ? Action::kReadIndexThenServe
+             : Action::kForward;
 }
 
 Request MakeRequest(Method method, std::string path,
@@ -129,6 +133,43 @@ Response NoLeaderResponse() {
   return TextResponse(500, std::string(kNoLeaderText));
 }
 
+namespace {
+
+// "Not acted on here": the origin may look for the leader again.
+Response NotLeaderResponse() {
+  Response r = NoLeaderResponse();
+  r.SetHeader(std::string(kNotLeaderHeader), "true");
+  return r;
+}
+
+}  // namespace
+
+void FetchReadIndex(ClientPool& pool, const std::string& leader,
+                    const std::string& node_name,
+                    std::chrono::nanoseconds timeout,
+                    std::function<void(Result<uint64_t>)> done) {
+  Request req = MakeRequest(Method::kGet, std::string(kReadIndexPath), {});
+  req.headers.emplace_back(std::string(kForwardedHeader), node_name);
+  pool.Send(leader, req, timeout,
+            [done = std::move(done)](Result<Response> r) {
+              if (!r.ok()) return done(r.status());
+              if (r->status != 200) {
+                return done(Status(Code::kUnavailable,
+                                   "read index: " + std::to_string(r->status) +
+                                       " " + r->body));
+              }
+              const std::string& b = r->body;
+              uint64_t index = 0;
+              auto [end, ec] =
+                  std::from_chars(b.data(), b.data() + b.size(), index);
+              if (ec != std::errc() || end != b.data() + b.size()) {
+                return done(Status(Code::kInternal,
+                                   "read index: bad answer \"" + b + "\""));
+              }
+              done(index);
+            });
+}
+
 // One request that could not be answered at once: it waits for a leader,
 // is forwarded, and retries while the leader moves, until its deadline.
 class ClusterDispatch::Attempt : public std::enable_shared_from_this<Attempt> {
@@ -140,6 +181,7 @@ class ClusterDispatch::Attempt : public std::enable_shared_from_this<Attempt> {
         respond_(std::move(respond)),
         kind_(kind),
         forwarded_(req_.Header(kForwardedHeader).has_value()),
+        consistent_(req_.Has("consistent")),
         max_stale_ms_(MaxStaleMs(req_)),
         deadline_(d.clock_.Now() + d.options_.leader_wait) {}
 
@@ -153,20 +195,21 @@ class ClusterDispatch::Attempt : public std::enable_shared_from_this<Attempt> {
     in.leader_known = !leader.empty();
     in.max_stale_ms = max_stale_ms_;
     in.last_contact_ms = d_.view_.last_contact_ms();
+    in.follower_read = kind_ == RequestKind::kRead && !consistent_ &&
+                       !read_index_failed_ && d_.view_.follower_read;
     switch (Decide(in)) {
       case Action::kServeLocal:
         return d_.inner_.Dispatch(std::move(req_), std::move(respond_));
       case Action::kBarrierThenServe:
         return Barrier();
+      case Action::kReadIndexThenServe:
+        return ReadIndex();
       case Action::kForward:
         return Forward(leader);
       case Action::kWait:
         return WaitAndRetry();
-      case Action::kRefuse: {
-        Response r = NoLeaderResponse();
-        r.SetHeader(std::string(kNotLeaderHeader), "true");
-        return respond_(std::move(r));
-      }
+      case Action::kRefuse:
+        return respond_(NotLeaderResponse());
     }
   }
 
@@ -178,6 +221,25 @@ class ClusterDispatch::Attempt : public std::enable_shared_from_this<Attempt> {
                                         std::move(self->respond_));
       }
       self->WaitAndRetry();  // Leadership lost: find the new leader.
+    });
+  }
+
+  // Served from this follower's state once it has applied a read index
+  // the leader gave after this read arrived. Without one (no leader, the
+  // leader unreachable or too slow, this node too far behind), the read
+  // takes the path it took before follower reads: forwarded, within the
+  // same deadline.
+  void ReadIndex() {
+    d_.view_.follower_read(deadline_, [self = shared_from_this()](Status s) {
+      if (s.ok()) {
+        return self->d_.inner_.Dispatch(std::move(self->req_),
+                                        std::move(self->respond_));
+      }
+      self->read_index_failed_ = true;
+      if (self->d_.clock_.Now() >= self->deadline_) {
+        return self->respond_(NoLeaderResponse());
+      }
+      self->Step();
     });
   }
 
@@ -225,6 +287,8 @@ class ClusterDispatch::Attempt : public std::enable_shared_from_this<Attempt> {
   Responder respond_;
   const RequestKind kind_;
   const bool forwarded_;  // Arrived with X-Sider-Forwarded.
+  const bool consistent_;  // ?consistent: always served by the leader.
+  bool read_index_failed_ = false;
   bool origin_ = false;   // We added it (to our copy, for the leader).
   const std::optional<uint64_t> max_stale_ms_;
   const Clock::TimePoint deadline_;
@@ -257,7 +321,22 @@ RequestKind ClusterDispatch::Classify(const Request& req) const {
   return ClassifyRequest(req);
 }
 
+void ClusterDispatch::ServeReadIndex(Responder respond) const {
+  if (!view_.state_index || !view_.is_ready_leader()) {
+    return respond(NotLeaderResponse());
+  }
+  // A quorum round that started after the request arrived: every write
+  // acknowledged before the follower asked is in this node's state.
+  view_.read_barrier([this, respond = std::move(respond)](Status s) {
+    if (!s.ok()) return respond(NotLeaderResponse());
+    respond(TextResponse(200, std::to_string(view_.state_index())));
+  });
+}
+
 void ClusterDispatch::Dispatch(Request req, Responder respond) const {
+  if (req.path == kReadIndexPath && IsGetLike(req.method)) {
+    return ServeReadIndex(std::move(respond));
+  }
   const RequestKind kind = Classify(req);
   // The common cases need no state: answered here, now.
   if (kind == RequestKind::kLocal ||

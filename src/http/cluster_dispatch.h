@@ -10,8 +10,12 @@
 //               ?max_stale= is given and this node last heard from the
 //               leader longer ago than that; then as kRead.
 //   kRead       any other GET/HEAD (default and ?consistent): on the ready
-//               leader, after a quorum round (the read barrier); elsewhere,
-//               forwarded to the leader.
+//               leader, after a quorum round (the read barrier). On a
+//               follower, a default-mode read is served here after a read
+//               index (ClusterView::follower_read: the leader's state index
+//               from GET /v1/internal/read-index, then applied here); a
+//               ?consistent read, or one whose read index could not be had,
+//               is forwarded to the leader.
 //   kWrite      every other method, plus the agent writes that clients send
 //               as GET (deregister, TTL pass/warn/fail): on the ready
 //               leader; elsewhere, forwarded.
@@ -24,6 +28,12 @@
 // leadership moved meanwhile) that node answers 500 "No cluster leader" with
 // `X-Sider-Not-Leader: true`, and the origin, which knows the request was
 // not acted on, looks for the leader again.
+//
+// Read index: GET /v1/internal/read-index is answered here, not by the
+// Router: by the ready leader, after a quorum round that started after the
+// request arrived (read_barrier), with 200 and its state index as the body;
+// by any other node with 500 "No cluster leader" + X-Sider-Not-Leader.
+// FetchReadIndex() is the follower's side of it.
 //
 // No leader: while none is known (an election, or this node is elected but
 // its barrier has not applied yet), or the known one cannot be reached, the
@@ -56,6 +66,7 @@ namespace sider::http {
 inline constexpr std::string_view kForwardedHeader = "X-Sider-Forwarded";
 inline constexpr std::string_view kNotLeaderHeader = "X-Sider-Not-Leader";
 inline constexpr std::string_view kNoLeaderText = "No cluster leader";
+inline constexpr std::string_view kReadIndexPath = "/v1/internal/read-index";
 
 enum class RequestKind { kLocal, kStaleRead, kRead, kWrite };
 
@@ -67,6 +78,7 @@ RequestKind ClassifyRequest(const Request& req);
 enum class Action {
   kServeLocal,        // Hand it to the Router.
   kBarrierThenServe,  // Leader: quorum round, then the Router.
+  kReadIndexThenServe,  // Follower: a read index, then the Router.
   kForward,           // Send it to the leader.
   kWait,              // No usable leader yet: check again shortly.
   kRefuse,            // A forwarded request reached a non-leader: 500 + marker.
@@ -77,6 +89,9 @@ struct DecisionInput {
   bool forwarded = false;     // Carries X-Sider-Forwarded.
   bool is_leader = false;     // This node is the ready leader.
   bool leader_known = false;  // Another node's HTTP address is known.
+  // A kRead this node may serve after a read index: default mode (not
+  // ?consistent), follower reads enabled, no read index failed for it yet.
+  bool follower_read = false;
   std::optional<uint64_t> max_stale_ms;  // From ?max_stale=.
   uint64_t last_contact_ms = 0;
 };
@@ -95,6 +110,14 @@ struct ClusterView {
   // One quorum round: `done` gets OK once this node has confirmed it still
   // leads and applied everything committed before the call.
   std::function<void(std::function<void(Status)> done)> read_barrier;
+  // Leader: the index a read index answers (RaftNode::StateIndex()).
+  std::function<uint64_t()> state_index;
+  // Follower: `done` gets OK once this node has applied a read index
+  // obtained from the leader after the call (server::ReadIndexGate), or an
+  // error by `deadline`. Unset: follower reads are forwarded.
+  std::function<void(Clock::TimePoint deadline,
+                     std::function<void(Status)> done)>
+      follower_read;
 };
 
 class ClusterDispatch {
@@ -128,6 +151,8 @@ class ClusterDispatch {
  private:
   class Attempt;
 
+  void ServeReadIndex(Responder respond) const;
+
   const Router& inner_;
   ClientPool& pool_;
   const ClusterView view_;
@@ -145,6 +170,16 @@ Response NoLeaderResponse();
 Request MakeRequest(Method method, std::string path,
                     std::vector<std::pair<std::string, std::string>> query,
                     std::string body = "");
+
+// Asks the leader at `leader` (HTTP host:port) for a read index: GET
+// kReadIndexPath with X-Sider-Forwarded: `node_name`, so it is never
+// forwarded on. kUnavailable if the answer is not 200 (the node is not the
+// ready leader, or an older version that lacks the endpoint) or the pool's
+// error; kInternal for an unparsable body.
+void FetchReadIndex(ClientPool& pool, const std::string& leader,
+                    const std::string& node_name,
+                    std::chrono::nanoseconds timeout,
+                    std::function<void(Result<uint64_t>)> done);
 
 // Status of an internal call's answer: OK for 2xx, else kUnavailable with
 // the status and body.

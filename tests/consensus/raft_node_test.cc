@@ -236,6 +236,57 @@ TEST_F(RaftNodeTest, ProposeAppliesWithTheEntrysLogIndex) {
   EXPECT_EQ(empty.status.code(), Code::kInvalidArgument);
 }
 
+TEST_F(RaftNodeTest, StateIndexIsTheLastCommandNotTheLastBarrier) {
+  RecordingStateMachine sm;
+  RaftNode node(SingleNode("n1"), &sm);
+  ASSERT_OK(node.Start());
+  ASSERT_TRUE(RunUntil([&] { return node.IsLeader(); }));
+  fsm::ApplyResult a = ProposeAndWait(node, "a");
+  ASSERT_TRUE(a.status.ok());
+  const uint64_t ia = std::stoull(a.payload);
+  EXPECT_EQ(node.StateIndex(), ia);
+  ASSERT_TRUE(BarrierAndWait(node).ok());
+  // AppliedIndex() learns of a barrier at the next poll.
+  ASSERT_TRUE(RunUntil([&] { return node.AppliedIndex() == ia + 1; }));
+  EXPECT_EQ(node.StateIndex(), ia);  // The barrier left the state as it was.
+}
+
+TEST_F(RaftNodeTest, WaitAppliedWakesOnTheApplyThatGetsThereOrTimesOut) {
+  RecordingStateMachine sm;
+  RaftNode node(SingleNode("n1"), &sm);
+  ASSERT_OK(node.Start());
+  ASSERT_TRUE(RunUntil([&] { return node.IsLeader(); }));
+  auto wait = [&](uint64_t index, std::chrono::milliseconds timeout) {
+    auto out = std::make_shared<std::optional<Status>>();
+    node.WaitApplied(index, timeout, io_.get_executor(),
+                     [out](Status s) { *out = std::move(s); });
+    return out;
+  };
+  const uint64_t now = node.AppliedIndex();
+  auto already = wait(now, 0ms);
+  ASSERT_TRUE(RunUntil([&] { return already->has_value(); }));
+  EXPECT_TRUE(already->value().ok());
+
+  auto next = wait(now + 1, 10s);
+  auto later = wait(now + 2, 10s);
+  RunUntil([] { return false; }, 50ms);
+  EXPECT_FALSE(next->has_value());  // Nothing applied yet.
+  ASSERT_TRUE(ProposeAndWait(node, "x").status.ok());
+  ASSERT_TRUE(RunUntil([&] { return next->has_value(); }));
+  EXPECT_TRUE(next->value().ok());
+  EXPECT_FALSE(later->has_value());
+
+  auto never = wait(now + 1000, 60ms);
+  const auto start = std::chrono::steady_clock::now();
+  ASSERT_TRUE(RunUntil([&] { return never->has_value(); }));
+  EXPECT_EQ(never->value().code(), Code::kDeadlineExceeded);
+  EXPECT_GE(std::chrono::steady_clock::now() - start, 50ms);
+
+  node.Stop();  // What still waits is failed, not dropped.
+  ASSERT_TRUE(RunUntil([&] { return later->has_value(); }));
+  EXPECT_EQ(later->value().code(), Code::kUnavailable);
+}
+
 TEST_F(RaftNodeTest, TenThousandPipelinedProposalsApplyInOrder) {
   RecordingStateMachine sm;
   RaftNode node(SingleNode("n1"), &sm);
@@ -308,6 +359,7 @@ TEST_F(RaftNodeTest, RestartRestoresTheSnapshotThenReplaysTheRest) {
   RaftNode node(o, &sm);
   ASSERT_OK(node.Start());
   EXPECT_EQ(sm.Restores(), 1);  // During Start(), before any replay.
+  EXPECT_GT(node.StateIndex(), 0u);  // The snapshot's, at least.
   ASSERT_TRUE(RunUntil([&] { return node.IsLeader(); }));
   EXPECT_EQ(sm.Entries(), before);
 }

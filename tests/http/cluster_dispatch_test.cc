@@ -120,6 +120,23 @@ TEST(DecideTest, AFollowerForwardsOrWaitsAndNeverForwardsTwice) {
             Action::kServeLocal);
 }
 
+TEST(DecideTest, AFollowerServesDefaultReadsAfterAReadIndex) {
+  DecisionInput in = In(RequestKind::kRead, false, true);
+  in.follower_read = true;
+  EXPECT_EQ(Decide(in), Action::kReadIndexThenServe);
+  in.leader_known = false;  // The read index comes from the leader.
+  EXPECT_EQ(Decide(in), Action::kWait);
+  in.leader_known = true;
+  in.forwarded = true;
+  EXPECT_EQ(Decide(in), Action::kRefuse);
+  in = In(RequestKind::kWrite, false, true);
+  in.follower_read = true;
+  EXPECT_EQ(Decide(in), Action::kForward);
+  in = In(RequestKind::kRead, true, false);
+  in.follower_read = true;
+  EXPECT_EQ(Decide(in), Action::kBarrierThenServe);
+}
+
 TEST(DecideTest, StaleReadsAreLocalUnlessOlderThanMaxStale) {
   DecisionInput in = In(RequestKind::kStaleRead, false, false);
   in.last_contact_ms = 10'000;
@@ -168,6 +185,14 @@ class ClusterDispatchTest : public ::testing::Test {
       ++barriers_;
       pending_barriers_.push_back(std::move(done));
     };
+    v.state_index = [this] { return state_index_; };
+    if (follower_reads_) {
+      v.follower_read = [this](Clock::TimePoint deadline,
+                               std::function<void(Status)> done) {
+        read_index_deadlines_.push_back(deadline);
+        pending_read_index_.push_back(std::move(done));
+      };
+    }
     return v;
   }
 
@@ -202,6 +227,50 @@ class ClusterDispatchTest : public ::testing::Test {
   int barriers_ = 0;
   std::optional<std::string> seen_forwarded_;
   std::vector<std::function<void(Status)>> pending_barriers_;
+  bool follower_reads_ = false;
+  uint64_t state_index_ = 0;
+  std::vector<Clock::TimePoint> read_index_deadlines_;
+  std::vector<std::function<void(Status)>> pending_read_index_;
+};
+
+bool HasNotLeaderMarker(const Response& r) {
+  for (const auto& [k, v] : r.headers) {
+    if (k == kNotLeaderHeader && v == "true") return true;
+  }
+  return false;
+}
+
+// A real http::Server on loopback standing in for the leader; its
+// io_context runs on its own thread.
+class FakeLeader {
+ public:
+  explicit FakeLeader(Router& router) : server_(io_, Opts(), router) {}
+  ~FakeLeader() {
+    server_.Stop();
+    io_.stop();
+  }
+  bool Start() {
+    if (!server_.Start().ok()) return false;
+    thread_ = std::jthread([this] {
+      auto guard = asio::make_work_guard(io_);
+      io_.run();
+    });
+    return true;
+  }
+  std::string address() const {
+    return "127.0.0.1:" + std::to_string(server_.port());
+  }
+
+ private:
+  static Server::Options Opts() {
+    Server::Options so;
+    so.address = "127.0.0.1";
+    so.port = 0;
+    return so;
+  }
+  asio::io_context io_;
+  Server server_;
+  std::jthread thread_;
 };
 
 TEST_F(ClusterDispatchTest, LeaderServesWritesAtOnce) {
@@ -278,6 +347,150 @@ TEST_F(ClusterDispatchTest, AForwardedRequestIsNeverForwardedAgain) {
   }
   EXPECT_TRUE(marked);
   EXPECT_EQ(served_, 0);
+}
+
+TEST_F(ClusterDispatchTest, AFollowerServesADefaultReadLocallyAfterAReadIndex) {
+  follower_reads_ = true;
+  leader_addr_ = "127.0.0.1:1";  // Known; never contacted here.
+  auto d = Make();
+  const auto arrived = clock_.Now();
+  auto out = Send(*d, Req(Method::kGet, "/v1/kv/a"));
+  auto blocking = Send(*d, Req(Method::kGet, "/v1/kv/b?index=5"));
+  EXPECT_FALSE(out->has_value());
+  ASSERT_EQ(pending_read_index_.size(), 2u);
+  EXPECT_EQ(read_index_deadlines_[0], arrived + milliseconds(1000));
+  pending_read_index_[0](Status::Ok());
+  pending_read_index_[1](Status::Ok());
+  ASSERT_TRUE(out->has_value());
+  EXPECT_EQ((*out)->status, 200u);
+  EXPECT_EQ((*out)->body, "local /v1/kv/a");
+  ASSERT_TRUE(blocking->has_value());
+  EXPECT_EQ((*blocking)->body, "local /v1/kv/b");
+  EXPECT_FALSE(seen_forwarded_.has_value());
+  EXPECT_EQ(served_, 2);
+  EXPECT_EQ(barriers_, 0);
+}
+
+TEST_F(ClusterDispatchTest, AFollowerWithoutALeaderWaitsThenFailsItsReads) {
+  follower_reads_ = true;
+  auto d = Make();
+  auto out = Send(*d, Req(Method::kGet, "/v1/kv/a"));
+  for (int i = 0; i < 50 && !out->has_value(); ++i) {
+    clock_.Advance(milliseconds(20));
+    Poll();
+  }
+  ASSERT_TRUE(out->has_value());
+  EXPECT_EQ((*out)->body, "No cluster leader");
+  EXPECT_TRUE(pending_read_index_.empty());  // No leader to ask.
+  EXPECT_EQ(served_, 0);
+}
+
+TEST_F(ClusterDispatchTest, ConsistentReadsAndFailedReadIndexesAreForwarded) {
+  Router leader_router;
+  std::vector<std::string> leader_saw;
+  leader_router.Add({Method::kGet}, "/v1/kv/*",
+                    [&](Request req, Responder respond) {
+                      leader_saw.push_back(req.target);
+                      respond(TextResponse(200, "leader " + req.path));
+                    });
+  FakeLeader leader(leader_router);
+  ASSERT_TRUE(leader.Start());
+  leader_addr_ = leader.address();
+  follower_reads_ = true;
+  auto d = Make();
+  auto consistent = Send(*d, Req(Method::kGet, "/v1/kv/a?consistent"));
+  EXPECT_TRUE(pending_read_index_.empty());  // Straight to the leader.
+  auto fallback = Send(*d, Req(Method::kGet, "/v1/kv/b"));
+  ASSERT_EQ(pending_read_index_.size(), 1u);
+  pending_read_index_[0](Status(Code::kDeadlineExceeded, "too slow"));
+  const auto deadline = std::chrono::steady_clock::now() + seconds(10);
+  while (!(consistent->has_value() && fallback->has_value()) &&
+         std::chrono::steady_clock::now() < deadline) {
+    io_.restart();
+    io_.run_one_for(milliseconds(50));
+  }
+  ASSERT_TRUE(consistent->has_value());
+  ASSERT_TRUE(fallback->has_value());
+  EXPECT_EQ((*consistent)->body, "leader /v1/kv/a");
+  EXPECT_EQ((*fallback)->body, "leader /v1/kv/b");
+  EXPECT_EQ(pending_read_index_.size(), 1u);  // Not asked twice.
+  EXPECT_EQ(served_, 0);
+  pool_.Shutdown();
+}
+
+TEST_F(ClusterDispatchTest, TheLeaderAnswersAReadIndexAfterAQuorumRound) {
+  leader_ = true;
+  state_index_ = 42;
+  auto d = Make();
+  Request req = Req(Method::kGet, std::string(kReadIndexPath));
+  req.headers.emplace_back(std::string(kForwardedHeader), "n3");
+  auto out = Send(*d, req);
+  EXPECT_FALSE(out->has_value());  // Not before the round.
+  ASSERT_EQ(pending_barriers_.size(), 1u);
+  state_index_ = 43;  // Applied meanwhile: the answer is as of the round.
+  pending_barriers_[0](Status::Ok());
+  ASSERT_TRUE(out->has_value());
+  EXPECT_EQ((*out)->status, 200u);
+  EXPECT_EQ((*out)->body, "43");
+  // Leadership lost during the round: refused, so the follower moves on.
+  auto lost = Send(*d, req);
+  pending_barriers_[1](Status(Code::kUnavailable, "leadership lost"));
+  ASSERT_TRUE(lost->has_value());
+  EXPECT_EQ((*lost)->status, 500u);
+  EXPECT_TRUE(HasNotLeaderMarker(**lost));
+  EXPECT_EQ(served_, 0);
+}
+
+TEST_F(ClusterDispatchTest, ANonLeaderRefusesAReadIndex) {
+  leader_addr_ = "127.0.0.1:1";
+  follower_reads_ = true;
+  auto d = Make();
+  Request req = Req(Method::kGet, std::string(kReadIndexPath));
+  req.headers.emplace_back(std::string(kForwardedHeader), "n3");
+  auto out = Send(*d, std::move(req));
+  ASSERT_TRUE(out->has_value());
+  EXPECT_EQ((*out)->status, 500u);
+  EXPECT_EQ((*out)->body, "No cluster leader");
+  EXPECT_TRUE(HasNotLeaderMarker(**out));
+  EXPECT_TRUE(pending_read_index_.empty());
+  EXPECT_EQ(barriers_, 0);
+}
+
+TEST_F(ClusterDispatchTest, FetchReadIndexAsksAsAForwardedRequest) {
+  Router leader_router;
+  std::string saw_forwarded;
+  std::atomic<bool> is_leader{true};
+  leader_router.Add({Method::kGet}, std::string(kReadIndexPath),
+                    [&](Request req, Responder respond) {
+                      saw_forwarded = req.Header(kForwardedHeader).value_or("");
+                      if (is_leader) return respond(TextResponse(200, "17"));
+                      Response r = NoLeaderResponse();
+                      r.SetHeader(std::string(kNotLeaderHeader), "true");
+                      respond(std::move(r));
+                    });
+  FakeLeader leader(leader_router);
+  ASSERT_TRUE(leader.Start());
+  auto fetch = [&]() {
+    std::optional<Result<uint64_t>> got;
+    FetchReadIndex(pool_, leader.address(), "n2", seconds(5),
+                   [&](Result<uint64_t> r) { got = std::move(r); });
+    const auto deadline = std::chrono::steady_clock::now() + seconds(10);
+    while (!got.has_value() && std::chrono::steady_clock::now() < deadline) {
+      io_.restart();
+      io_.run_one_for(milliseconds(50));
+    }
+    return got;
+  };
+  auto ok = fetch();
+  ASSERT_TRUE(ok.has_value());
+  ASSERT_TRUE(ok->ok()) << ok->status().message();
+  EXPECT_EQ(**ok, 17u);
+  EXPECT_EQ(saw_forwarded, "n2");
+  is_leader = false;
+  auto refused = fetch();
+  ASSERT_TRUE(refused.has_value());
+  EXPECT_EQ(refused->status().code(), Code::kUnavailable);
+  pool_.Shutdown();
 }
 
 // Forwarding to a real server standing in for the leader. Its io_context

@@ -230,6 +230,30 @@ class Cluster:
                               desc="raft configuration == %r" % (want,))
 
 
+# ---- writes (HA tests) -------------------------------------------------------
+
+def put_acked(servers, key, value, timeout=30):
+    """PUT until some server in `servers` answers 200 true; bounded."""
+    def attempt():
+        for s in servers:
+            try:
+                r = s.api.put("/v1/kv/" + key, data=value, timeout=3)
+            except requests.RequestException:
+                continue
+            if r.status_code == 200 and r.text.strip() == "true":
+                return s
+        return None
+    return lib.wait_until(attempt, timeout, interval=0.05,
+                          desc="PUT %s acknowledged" % key)
+
+
+def wait_writable(cluster, timeout=60):
+    """Until a write sent to each server is acknowledged (forwarding knows
+    the leader's HTTP address everywhere)."""
+    for s in cluster.running():
+        put_acked([s], "_ready/" + s.name, "1", timeout=timeout)
+
+
 # ---- replica state (HA tests) ---------------------------------------------
 
 def applied_index(srv, timeout=3):

@@ -249,26 +249,8 @@ def assert_all_acked_present(acked, views, prefix):
         assert not stray, "%s: unexpected keys %r" % (name, stray[:5])
 
 
-def put_acked(servers, key, value, timeout=30):
-    """PUT until some server in `servers` answers 200 true; bounded."""
-    def attempt():
-        for s in servers:
-            try:
-                r = s.api.put("/v1/kv/" + key, data=value, timeout=3)
-            except requests.RequestException:
-                continue
-            if r.status_code == 200 and r.text.strip() == "true":
-                return s
-        return None
-    return lib.wait_until(attempt, timeout, interval=0.05,
-                          desc="PUT %s acknowledged" % key)
-
-
-def wait_writable(cluster, timeout=60):
-    """Until a write sent to each server is acknowledged (forwarding knows
-    the leader's HTTP address everywhere)."""
-    for s in cluster.running():
-        put_acked([s], "_ready/" + s.name, "1", timeout=timeout)
+put_acked = cluster_lib.put_acked
+wait_writable = cluster_lib.wait_writable
 
 
 def new_leader_among(servers, old, timeout=30):
