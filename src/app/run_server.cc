@@ -340,8 +340,10 @@ int RunServer(const ServerOptions& options) {
   http::Server http_server(io, http_options, front,
                            [&cluster, &catalog, &kv](http::Response& r) {
                              http::AddClusterHeaders(cluster, r);
-                             http::EnsureIndexHeader(
-                                 r, std::max(catalog.MaxIndex(), kv.MaxIndex()));
+                             http::EnsureIndexHeader(r, [&catalog, &kv] {
+                               return std::max(catalog.MaxIndex(),
+                                               kv.MaxIndex());
+                             });
                            });
   if (Status s = http_server.Start(); !s.ok()) {
     spdlog::error("http: {}", s.message());

@@ -46,10 +46,14 @@ void SetIndexHeader(Response& r, uint64_t index) {
 }
 
 void EnsureIndexHeader(Response& r, uint64_t index) {
+  EnsureIndexHeader(r, [index] { return index; });
+}
+
+void EnsureIndexHeader(Response& r, const std::function<uint64_t()>& index) {
   for (const auto& [name, value] : r.headers) {
     if (name == "X-Consul-Index") return;
   }
-  SetIndexHeader(r, index);
+  SetIndexHeader(r, index());
 }
 
 void AddClusterHeaders(const server::ClusterInfo& cluster, Response& r) {

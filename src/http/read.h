@@ -46,6 +46,9 @@ void SetIndexHeader(Response& r, uint64_t index);
 // Sets X-Consul-Index to `index` unless the reply already has one: every
 // reply, 404s from the router included, carries an index.
 void EnsureIndexHeader(Response& r, uint64_t index);
+// As above, computing the index only when the header is missing (most
+// replies already carry it, and `index` may take store locks).
+void EnsureIndexHeader(Response& r, const std::function<uint64_t()>& index);
 
 // A cache entry's watches, sharing the entry's lifetime.
 inline std::shared_ptr<const store::WatchSet> WatchesOf(
