@@ -80,11 +80,12 @@ std::string EncodeKv(const structs::KvCommand& cmd) {
 }
 
 Result<std::string> EncodeRestore(std::string_view fsm_snapshot) {
-  const std::string too_large =
-      "the state is " + std::to_string(fsm_snapshot.size()) + " bytes";
+  auto too_large = [&fsm_snapshot] {
+    return "the state is " + std::to_string(fsm_snapshot.size()) + " bytes";
+  };
   if (fsm_snapshot.size() > kMaxRestoreSnapshotBytes) {
     return Status(Code::kTooLarge,
-                  too_large + ", over the " +
+                  too_large() + ", over the " +
                       std::to_string(kMaxRestoreSnapshotBytes) +
                       "-byte limit of a restore");
   }
@@ -104,7 +105,7 @@ Result<std::string> EncodeRestore(std::string_view fsm_snapshot) {
   std::string entry = Wrap(MessageType::kRestore, msg);
   if (entry.size() > kMaxRestoreEntryBytes) {
     return Status(Code::kTooLarge,
-                  too_large + " and " + std::to_string(entry.size()) +
+                  too_large() + " and " + std::to_string(entry.size()) +
                       " compressed, over the " +
                       std::to_string(kMaxRestoreEntryBytes) +
                       "-byte limit of a restore entry");

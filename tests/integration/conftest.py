@@ -9,6 +9,7 @@ import os
 
 import pytest
 
+import cluster_lib
 import sider_testlib as lib
 
 
@@ -121,3 +122,20 @@ def pytest_runtest_makereport(item, call):
     if report.failed:
         for srv in list(lib.ACTIVE_SERVERS):
             report.sections.append(("sider log: %s" % srv.name, srv.log_tail()))
+
+
+# Clusters of real `sider server` processes (cluster_lib), stopped at the
+# end of the test.
+@pytest.fixture
+def make_cluster(sider_bin, tmp_path):
+    made = []
+
+    def make(n=3, **kw):
+        c = cluster_lib.Cluster(sider_bin, tmp_path / ("c%d" % len(made)), n,
+                                **kw)
+        made.append(c)
+        return c
+
+    yield make
+    for c in made:
+        c.stop_all()

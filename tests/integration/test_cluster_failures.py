@@ -21,7 +21,6 @@ import re
 import threading
 import time
 
-import pytest
 import requests
 
 import cluster_lib
@@ -29,21 +28,6 @@ import sider_testlib as lib
 
 CONVERGE_DEADLINE = 60.0
 REQUEST_TIMEOUT = 5.0
-
-
-@pytest.fixture
-def make_cluster(sider_bin, tmp_path):
-    made = []
-
-    def make(n=3, **kw):
-        c = cluster_lib.Cluster(sider_bin, tmp_path / ("c%d" % len(made)), n,
-                                **kw)
-        made.append(c)
-        return c
-
-    yield make
-    for c in made:
-        c.stop_all()
 
 
 # ---- clients ----------------------------------------------------------------

@@ -7,25 +7,9 @@ Loopback only; every wait is bounded (cluster_lib / sider_testlib)."""
 
 import random
 
-import pytest
 
 import cluster_lib
 import sider_testlib as lib
-
-
-@pytest.fixture
-def make_cluster(sider_bin, tmp_path):
-    made = []
-
-    def make(n=3, **kw):
-        c = cluster_lib.Cluster(sider_bin, tmp_path / ("c%d" % len(made)), n,
-                                **kw)
-        made.append(c)
-        return c
-
-    yield make
-    for c in made:
-        c.stop_all()
 
 
 def register(api, node, service):

@@ -27,24 +27,19 @@ def _value(resp):
 
 
 @pytest.fixture
-def make_cluster(sider_bin, tmp_path):
-    made = []
-
+def make_started_cluster(make_cluster):
     def make(n=3):
-        c = cluster_lib.Cluster(sider_bin, tmp_path / ("c%d" % len(made)), n)
-        made.append(c)
+        c = make_cluster(n)
         c.start()
         cluster_lib.wait_writable(c)
         return c
 
-    yield make
-    for c in made:
-        c.stop_all()
+    return make
 
 
 def test_a_write_acknowledged_on_one_node_is_read_at_once_on_another(
-        make_cluster):
-    c = make_cluster(3)
+        make_started_cluster):
+    c = make_started_cluster(3)
     leader = c.wait_leader()
     nodes = [leader] + c.followers()
     sessions = {n.name: requests.Session() for n in nodes}
@@ -100,8 +95,8 @@ def test_a_write_acknowledged_on_one_node_is_read_at_once_on_another(
 
 
 def test_a_follower_of_a_stopped_leader_never_serves_stale_default_reads(
-        make_cluster):
-    c = make_cluster(3)
+        make_started_cluster):
+    c = make_started_cluster(3)
     old = c.wait_leader()
     followers = c.followers()
     cluster_lib.put_acked([old], "fr/stop", "v1")
