@@ -15,6 +15,14 @@ namespace {
 // every completed proposal.
 constexpr uint64_t kPollMs = 15;
 
+// Proposals drained together are packed into one log entry (one disk
+// write, one AppendEntries per follower) up to these bounds; a command
+// above kMaxPackedCommandBytes is always its own entry. The FSM holds its
+// stores' write locks over a packed entry, so the bounds also bound that.
+constexpr size_t kMaxPackedCommands = 128;
+constexpr size_t kMaxPackedBytes = 512u << 10;
+constexpr size_t kMaxPackedCommandBytes = 64u << 10;
+
 int64_t SteadyNowMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::steady_clock::now().time_since_epoch())
@@ -119,11 +127,12 @@ void RaftNode::Loop::Drain() {
     BeginClose();
     return;
   }
+  std::vector<Work> proposals;
   std::vector<Work> read_barriers;
   for (Work& w : batch) {
     switch (w.kind) {
       case Work::Kind::kPropose:
-        SubmitPropose(std::move(w));
+        proposals.push_back(std::move(w));
         break;
       case Work::Kind::kBarrier:
         read_barriers.push_back(std::move(w));
@@ -149,28 +158,72 @@ void RaftNode::Loop::Drain() {
       }
     }
   }
+  if (!proposals.empty()) SubmitProposals(std::move(proposals));
   if (!read_barriers.empty()) SubmitReadBarrier(std::move(read_barriers));
   Poll();
 }
 
-void RaftNode::Loop::SubmitPropose(Work work) {
-  if (work.command.empty()) {
-    Fail(work, Status(Code::kInvalidArgument, "empty command"));
-    return;
+void RaftNode::Loop::SubmitProposals(std::vector<Work> proposals) {
+  std::vector<Work> run;  // Small proposals waiting to be packed together.
+  size_t run_bytes = 0;
+  auto flush = [&] {
+    if (!run.empty()) SubmitEntry(std::move(run));
+    run.clear();
+    run_bytes = 0;
+  };
+  for (Work& w : proposals) {
+    if (w.command.empty()) {
+      Fail(w, Status(Code::kInvalidArgument, "empty command"));
+      continue;
+    }
+    if (w.command.size() > kMaxPackedCommandBytes) {
+      flush();
+      std::vector<Work> alone;
+      alone.push_back(std::move(w));
+      SubmitEntry(std::move(alone));
+      continue;
+    }
+    if (run.size() == kMaxPackedCommands ||
+        run_bytes + w.command.size() > kMaxPackedBytes) {
+      flush();
+    }
+    run_bytes += w.command.size();
+    run.push_back(std::move(w));
   }
+  flush();
+}
+
+void RaftNode::Loop::SubmitEntry(std::vector<Work> works) {
   auto f = std::make_unique<InFlight>();
   f->loop = this;
   f->seq = next_seq_++;
-  f->work = std::move(work);
-  const std::string& cmd = f->work.command;
+  std::string packed;
+  if (works.size() > 1) {
+    std::vector<std::string> commands;
+    commands.reserve(works.size());
+    for (Work& w : works) commands.push_back(std::move(w.command));
+    packed = node_->sm_->PackBatch(commands);
+    if (packed.empty()) {  // This StateMachine does not batch.
+      for (size_t i = 0; i < works.size(); ++i) {
+        works[i].command = std::move(commands[i]);
+        std::vector<Work> alone;
+        alone.push_back(std::move(works[i]));
+        SubmitEntry(std::move(alone));
+      }
+      return;
+    }
+    f->packed = true;
+  }
+  f->works = std::move(works);
+  const std::string& cmd = f->packed ? packed : f->works.front().command;
   const int rv = sider_raft_apply(raft_, cmd.data(), cmd.size(), &OnApplied,
                                   f.get(), &f->index);
   if (rv != 0) {
-    Fail(f->work, Refused(rv));
+    for (Work& w : f->works) Fail(w, Refused(rv));
     return;
   }
   // The command's bytes now live in libraft's copy.
-  std::string().swap(f->work.command);
+  for (Work& w : f->works) std::string().swap(w.command);
   // An older proposal at the same index lost its leadership and is failing;
   // the newest one owns the index.
   by_index_[f->index] = f.get();
@@ -238,18 +291,32 @@ void RaftNode::Loop::OnApplied(void* arg, uint64_t index, int status) noexcept {
     loop->by_index_.erase(it);
   }
   if (status != 0) {
-    Fail(f->work, loop->Failed(status, /*appended=*/true));
-  } else if (!f->result.has_value() || f->applied_at != f->index) {
-    Fail(f->work, Status(Code::kInternal,
-                         "consensus: applied entry " + std::to_string(index) +
-                             " without its result"));
+    for (Work& w : f->works) Fail(w, loop->Failed(status, /*appended=*/true));
   } else {
-    asio::post(f->work.ex, [done = std::move(f->work.done),
-                            result = std::move(*f->result)]() mutable {
+    loop->Complete(*f, index);
+  }
+  if (!loop->closing_) loop->Poll();
+}
+
+void RaftNode::Loop::Complete(InFlight& f, uint64_t index) {
+  const bool have = f.result.has_value() && f.applied_at == f.index &&
+                    (!f.packed || f.result->batch.size() == f.works.size());
+  if (!have) {
+    for (Work& w : f.works) {
+      Fail(w, Status(Code::kInternal, "consensus: applied entry " +
+                                          std::to_string(index) +
+                                          " without its result"));
+    }
+    return;
+  }
+  for (size_t i = 0; i < f.works.size(); ++i) {
+    fsm::ApplyResult result =
+        f.packed ? std::move(f.result->batch[i]) : std::move(*f.result);
+    asio::post(f.works[i].ex, [done = std::move(f.works[i].done),
+                               result = std::move(result)]() mutable {
       done(std::move(result));
     });
   }
-  if (!loop->closing_) loop->Poll();
 }
 
 RaftNode::Loop::Op* RaftNode::Loop::NewOp(Op::Kind kind) {
@@ -524,7 +591,9 @@ void RaftNode::Loop::OnRaftClosed(void* arg) noexcept {
   auto* loop = static_cast<Loop*>(arg);
   // Whatever libraft did not complete itself.
   const Status stopping(Code::kUnavailable, "shutting down");
-  for (auto& [seq, f] : loop->in_flight_) Fail(f->work, stopping);
+  for (auto& [seq, f] : loop->in_flight_) {
+    for (Work& w : f->works) Fail(w, stopping);
+  }
   for (auto& [seq, op] : loop->ops_) {
     for (Work& w : op->waiters) Fail(w, stopping);
   }

@@ -38,11 +38,14 @@ class RaftNode::Loop {
   void Wake() { uv_async_send(&wakeup_); }
 
  private:
+  // One log entry: a proposal, or several packed by StateMachine::PackBatch
+  // (`packed`), completed in order from ApplyResult::batch.
   struct InFlight {
     Loop* loop = nullptr;
     uint64_t seq = 0;
     uint64_t index = 0;  // From raft_apply.
-    Work work;
+    std::vector<Work> works;
+    bool packed = false;
     std::optional<fsm::ApplyResult> result;  // Set by ApplyOp.
     uint64_t applied_at = 0;                 // Index ApplyOp saw.
   };
@@ -69,7 +72,12 @@ class RaftNode::Loop {
   static void OnRaftClosed(void* arg) noexcept;
 
   void Drain();
-  void SubmitPropose(Work work);
+  // Submits the proposals drained together: runs of small ones packed into
+  // one entry each (StateMachine::PackBatch), the rest one entry each.
+  void SubmitProposals(std::vector<Work> proposals);
+  void SubmitEntry(std::vector<Work> works);
+  // Completes an applied entry's proposals with its result.
+  void Complete(InFlight& f, uint64_t index);
   void SubmitReadBarrier(std::vector<Work> waiters);
   void SubmitChange(Work work);
   void FinishOp(std::unique_ptr<Op> op, int status);

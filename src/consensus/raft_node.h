@@ -99,7 +99,9 @@ class RaftNode {
   // Appends `command` to the replicated log; `done` runs exactly once, on
   // `ex`, with the StateMachine's result once the entry is applied here, or
   // with an error above. Many proposals may be in flight; they commit in
-  // call order per calling thread.
+  // call order per calling thread. Proposals waiting together when the
+  // consensus thread wakes share one log entry when the StateMachine packs
+  // them (StateMachine::PackBatch); each still gets its own result.
   void Propose(std::string command, asio::any_io_executor ex, Done done);
   // OK once every entry appended before it is applied here and this node
   // was still leader when the barrier committed: a linearizable read point.

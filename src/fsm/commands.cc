@@ -113,6 +113,21 @@ Result<std::string> EncodeRestore(std::string_view fsm_snapshot) {
   return entry;
 }
 
+std::string EncodeBatch(const std::vector<std::string>& entries) {
+  pb::Batch msg;
+  for (const std::string& e : entries) msg.add_entries(e);
+  return Wrap(MessageType::kBatch, msg);
+}
+
+Result<std::vector<std::string>> DecodeBatchPayload(std::string_view p) {
+  pb::Batch msg;
+  if (!store::ParseProto(p, &msg)) return Malformed("batch");
+  std::vector<std::string> entries;
+  entries.reserve(msg.entries_size());
+  for (std::string& e : *msg.mutable_entries()) entries.push_back(std::move(e));
+  return entries;
+}
+
 std::string EncodeKvReapTombstones(uint64_t up_to_index) {
   pb::KvReapTombstones msg;
   msg.set_up_to_index(up_to_index);

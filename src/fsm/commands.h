@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "base/status.h"
 #include "structs/catalog.h"
@@ -38,6 +39,10 @@ enum class MessageType : uint32_t {
   // Whole-state restore: the payload is an Fsm::Snapshot() (framed and
   // CRC'd), installed in place of everything (PUT /v1/snapshot).
   kRestore = 25,
+  // Several of the entries above, committed as one log entry (consensus
+  // packs proposals that arrive together): applied in order at the one
+  // raft_index, and seen by readers all at once. Never nested.
+  kBatch = 26,
 };
 
 // What each type's ApplyResult carries, on every replica alike:
@@ -79,6 +84,11 @@ Result<std::string> EncodeRestore(std::string_view fsm_snapshot);
 inline constexpr size_t kMaxRestoreEntryBytes = 6u << 20;
 // The largest state (uncompressed) a restore accepts.
 inline constexpr size_t kMaxRestoreSnapshotBytes = 1u << 30;
+
+// A kBatch entry of `entries` (each an entry of another type), and its
+// payload decoded back into them.
+std::string EncodeBatch(const std::vector<std::string>& entries);
+Result<std::vector<std::string>> DecodeBatchPayload(std::string_view p);
 
 // The reply of a kTxn entry (ApplyResult::payload when status is OK).
 std::string EncodeTxnResult(const structs::TxnResult& result);

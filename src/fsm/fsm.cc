@@ -58,11 +58,41 @@ ApplyResult Fsm::Apply(uint64_t raft_index, std::string_view command) {
   Result<Entry> entry = DecodeEntry(command);
   if (!entry.ok()) DieUndecodable(raft_index, entry.status().message());
   std::vector<structs::ReleasedLock> released;
-  ApplyResult result = Dispatch(raft_index, *entry, &released);
+  ApplyResult result;
+  if (entry->type == static_cast<uint32_t>(MessageType::kBatch)) {
+    result.batch = ApplyBatch(
+        raft_index, OrDie(raft_index, DecodeBatchPayload(entry->payload)),
+        &released);
+  } else {
+    result = Dispatch(raft_index, *entry, &released);
+  }
   if (!released.empty() && released_observer_) {
     released_observer_(raft_index, released);
   }
   return result;
+}
+
+std::string Fsm::PackBatch(const std::vector<std::string>& commands) {
+  return EncodeBatch(commands);
+}
+
+std::vector<ApplyResult> Fsm::ApplyBatch(
+    uint64_t raft_index, const std::vector<std::string>& commands,
+    std::vector<structs::ReleasedLock>* released) {
+  std::vector<ApplyResult> results;
+  results.reserve(commands.size());
+  // Catalog first, as in every write that touches both (sessions read the
+  // catalog): readers wait for both scopes to end.
+  stores_.catalog->BeginBatch();
+  stores_.kv->BeginBatch();
+  for (const std::string& command : commands) {
+    Result<Entry> entry = DecodeEntry(command);
+    if (!entry.ok()) DieUndecodable(raft_index, entry.status().message());
+    results.push_back(Dispatch(raft_index, *entry, released));
+  }
+  stores_.kv->EndBatch();
+  stores_.catalog->EndBatch();
+  return results;
 }
 
 ApplyResult Fsm::Dispatch(uint64_t raft_index, const Entry& entry,
@@ -119,6 +149,8 @@ ApplyResult Fsm::Dispatch(uint64_t raft_index, const Entry& entry,
       if (!r.ok()) return {r.status(), {}};
       return {Status::Ok(), EncodeTxnResult(*r)};
     }
+    case MessageType::kBatch:
+      DieUndecodable(raft_index, "a batch inside a batch");
     case MessageType::kRestore:
       // A corrupt payload is the proposer's error, not a corrupt log: every
       // replica refuses it alike and nothing changes.

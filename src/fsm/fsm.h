@@ -64,6 +64,9 @@ class Fsm final : public StateMachine {
   Fsm& operator=(const Fsm&) = delete;
 
   ApplyResult Apply(uint64_t raft_index, std::string_view command) override;
+  // A kBatch entry (fsm/commands.h): its commands are applied inside both
+  // stores' batch scope (store/batch_mutex.h).
+  std::string PackBatch(const std::vector<std::string>& commands) override;
   std::string Snapshot() override;
   Status Restore(std::string_view bytes) override;
 
@@ -86,6 +89,10 @@ class Fsm final : public StateMachine {
  private:
   // Installs `bytes` (a Snapshot()) as a kRestore entry at raft_index.
   Status RestoreAt(uint64_t raft_index, std::string_view bytes);
+  // Each command of a kBatch entry, in both stores' batch scope.
+  std::vector<ApplyResult> ApplyBatch(
+      uint64_t raft_index, const std::vector<std::string>& commands,
+      std::vector<structs::ReleasedLock>* released);
   ApplyResult Dispatch(uint64_t raft_index, const Entry& entry,
                        std::vector<structs::ReleasedLock>* released);
   // Re-validates `node`'s sessions after a catalog write that touched it.

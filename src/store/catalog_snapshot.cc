@@ -207,7 +207,7 @@ void CatalogStore::InstallSnapshot(Decoded decoded) {
   }
   // Every reader's result may have changed: wake them all. The old tables
   // go with `decoded`, outside the lock.
-  for (const WatchPtr& w : fired) w->Fire();
+  mu_.FireOrDefer(std::move(fired));
 }
 
 Status CatalogStore::Restore(std::string_view bytes) {

@@ -14,10 +14,6 @@ using internal::Changes;
 using internal::NodeRow;
 using internal::NsView;
 
-void FireAll(const std::vector<WatchPtr>& fired) {
-  for (const WatchPtr& w : fired) w->Fire();
-}
-
 Status Invalid(std::string message) {
   return Status(Code::kInvalidArgument, std::move(message));
 }
@@ -124,7 +120,7 @@ Status CatalogStore::Register(uint64_t raft_index,
     }
     internal::CommitChanges(t, raft_index, &ch, &fired);
   }
-  FireAll(fired);
+  mu_.FireOrDefer(std::move(fired));
   return Status::Ok();
 }
 
@@ -154,7 +150,7 @@ Status CatalogStore::Deregister(uint64_t raft_index,
     }
     internal::CommitChanges(t, raft_index, &ch, &fired);
   }
-  FireAll(fired);
+  mu_.FireOrDefer(std::move(fired));
   return Status::Ok();
 }
 
@@ -176,7 +172,7 @@ Status CatalogStore::UpdateCheck(uint64_t raft_index,
     internal::UpsertCheck(n->second, raft_index, std::move(next), &ch);
     internal::CommitChanges(t, raft_index, &ch, &fired);
   }
-  FireAll(fired);
+  mu_.FireOrDefer(std::move(fired));
   return Status::Ok();
 }
 
@@ -204,7 +200,7 @@ Status CatalogStore::SetServiceEnabled(
     internal::UpsertService(t, n->second, raft_index, std::move(next), &ch);
     internal::CommitChanges(t, raft_index, &ch, &fired);
   }
-  FireAll(fired);
+  mu_.FireOrDefer(std::move(fired));
   return Status::Ok();
 }
 

@@ -45,6 +45,7 @@
 #include <vector>
 
 #include "base/mutex.h"
+#include "store/batch_mutex.h"
 #include "base/status.h"
 #include "store/indexed.h"
 #include "store/watch.h"
@@ -76,6 +77,12 @@ class CatalogStore {
                      const structs::UpdateCheckCommand& cmd);
   Status SetServiceEnabled(uint64_t raft_index,
                            const structs::SetServiceEnabledCommand& cmd);
+
+  // ---- Batch scope (consensus thread, see store/batch_mutex.h): the
+  // writes between BeginBatch() and EndBatch() become visible to readers
+  // all at once, and fire their watches at EndBatch(). Never nested. ----
+  void BeginBatch() { mu_.BeginBatch(); }
+  void EndBatch() { mu_.EndBatch(); }
 
   // ---- Reads: any thread. `ws` may be null; otherwise the watches whose
   // firing means the result may have changed are added to it. An empty
@@ -164,7 +171,7 @@ class CatalogStore {
   struct Tables;  // Defined in store/catalog_tables.h (internal).
 
  private:
-  mutable Mutex mu_;
+  mutable BatchMutex mu_;
   std::unique_ptr<Tables> t_ SIDER_GUARDED_BY(mu_);
   mutable std::atomic<size_t> last_snapshot_size_{0};
 };

@@ -151,7 +151,7 @@ void KvStore::InstallSnapshot(Decoded decoded) {
     WriterLock wlock(&watch_mu_);
     internal::CollectAllWatches(*w_, &fired);
   }
-  for (const WatchPtr& w : fired) w->Fire();
+  mu_.FireOrDefer(std::move(fired));
 }
 
 Status KvStore::Restore(std::string_view bytes) {

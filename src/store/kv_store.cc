@@ -17,10 +17,6 @@ using structs::KvEntry;
 using structs::KvOp;
 using structs::TxnKvVerb;
 
-void FireAll(const std::vector<WatchPtr>& fired) {
-  for (const WatchPtr& w : fired) w->Fire();
-}
-
 Status Invalid(std::string message) {
   return Status(Code::kInvalidArgument, std::move(message));
 }
@@ -257,7 +253,7 @@ Result<bool> KvStore::Apply(uint64_t raft_index,
     WriterLock wlock(&watch_mu_);
     internal::CollectWatches(*w_, ch, &fired);
   }
-  FireAll(fired);
+  mu_.FireOrDefer(std::move(fired));
   return ok;
 }
 
@@ -286,7 +282,7 @@ Result<structs::TxnResult> KvStore::Txn(
     WriterLock wlock(&watch_mu_);
     internal::CollectWatches(*w_, ch, &fired);
   }
-  FireAll(fired);
+  mu_.FireOrDefer(std::move(fired));
   return result;
 }
 
@@ -333,7 +329,7 @@ Status KvStore::SessionCreate(uint64_t raft_index,
     WriterLock wlock(&watch_mu_);
     internal::CollectWatches(*w_, ch, &fired);
   }
-  FireAll(fired);
+  mu_.FireOrDefer(std::move(fired));
   return Status::Ok();
 }
 
@@ -352,7 +348,7 @@ std::vector<structs::ReleasedLock> KvStore::SessionDestroy(
     WriterLock wlock(&watch_mu_);
     internal::CollectWatches(*w_, ch, &fired);
   }
-  FireAll(fired);
+  mu_.FireOrDefer(std::move(fired));
   return released;
 }
 
@@ -391,7 +387,7 @@ std::vector<structs::ReleasedLock> KvStore::InvalidateNodeSessions(
     WriterLock wlock(&watch_mu_);
     internal::CollectWatches(*w_, ch, &fired);
   }
-  FireAll(fired);
+  mu_.FireOrDefer(std::move(fired));
   return released;
 }
 

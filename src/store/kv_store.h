@@ -68,6 +68,7 @@
 #include <vector>
 
 #include "base/mutex.h"
+#include "store/batch_mutex.h"
 #include "base/status.h"
 #include "store/indexed.h"
 #include "store/watch.h"
@@ -117,6 +118,12 @@ class KvStore {
   // at least the highest reaped index.
   void ReapTombstones(uint64_t raft_index, uint64_t up_to_index);
 
+  // ---- Batch scope (consensus thread, see store/batch_mutex.h): the
+  // writes between BeginBatch() and EndBatch() become visible to readers
+  // all at once, and fire their watches at EndBatch(). Never nested. ----
+  void BeginBatch() { mu_.BeginBatch(); }
+  void EndBatch() { mu_.EndBatch(); }
+
   // ---- Reads: any thread. `ws` may be null. ----
   Indexed<std::optional<structs::KvEntry>> Get(std::string_view key,
                                                WatchSet* ws) const;
@@ -162,7 +169,7 @@ class KvStore {
   struct Watches;  // Likewise.
 
  private:
-  mutable Mutex mu_;
+  mutable BatchMutex mu_;
   std::unique_ptr<Tables> t_ SIDER_GUARDED_BY(mu_);
   mutable std::atomic<size_t> last_snapshot_size_{0};
   // Readers register key and prefix watches while holding mu_ shared, so

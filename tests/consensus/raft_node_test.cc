@@ -14,6 +14,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <functional>
+#include <future>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -97,6 +98,34 @@ class RecordingStateMachine : public fsm::StateMachine {
   int snapshots_ = 0;
 };
 
+// Packs batches as "B" then "<size>:<command>" per command; applies each
+// packed command as RecordingStateMachine does, at the batch's index.
+class BatchingStateMachine : public RecordingStateMachine {
+ public:
+  std::string PackBatch(const std::vector<std::string>& commands) override {
+    std::string out = "B";
+    for (const std::string& c : commands) {
+      out += std::to_string(c.size()) + ":" + c;
+    }
+    return out;
+  }
+  fsm::ApplyResult Apply(uint64_t raft_index,
+                         std::string_view command) override {
+    if (!command.starts_with("B")) {
+      return RecordingStateMachine::Apply(raft_index, command);
+    }
+    fsm::ApplyResult result;
+    for (size_t at = 1; at < command.size();) {
+      const size_t colon = command.find(':', at);
+      const size_t size = std::stoull(std::string(command.substr(at, colon - at)));
+      result.batch.push_back(RecordingStateMachine::Apply(
+          raft_index, command.substr(colon + 1, size)));
+      at = colon + 1 + size;
+    }
+    return result;
+  }
+};
+
 class TempDir {
  public:
   TempDir() {
@@ -168,6 +197,21 @@ class RaftNodeTest : public ::testing::Test {
                  [&](fsm::ApplyResult r) { result = std::move(r); });
     EXPECT_TRUE(RunUntil([&] { return result.has_value(); }));
     return result.value_or(fsm::ApplyResult{Status(Code::kInternal, "timeout"), ""});
+  }
+
+  // Proposes "c0", "c1", ... (one per slot of `results`) without waiting;
+  // each result lands in its slot and counts in `done`.
+  void ProposeNumbered(RaftNode& node,
+                       std::vector<std::optional<fsm::ApplyResult>>* results,
+                       int* done) {
+    for (size_t i = 0; i < results->size(); i++) {
+      node.Propose("c" + std::to_string(i), io_.get_executor(),
+                   [results, done, i](fsm::ApplyResult r) {
+                     ASSERT_FALSE((*results)[i].has_value()) << "done twice";
+                     (*results)[i] = std::move(r);
+                     ++*done;
+                   });
+    }
   }
 
   Status BarrierAndWait(RaftNode& node) {
@@ -296,14 +340,7 @@ TEST_F(RaftNodeTest, TenThousandPipelinedProposalsApplyInOrder) {
   constexpr int kN = 10000;
   std::vector<std::optional<fsm::ApplyResult>> results(kN);
   int done = 0;
-  for (int i = 0; i < kN; i++) {
-    node.Propose("c" + std::to_string(i), io_.get_executor(),
-                 [&, i](fsm::ApplyResult r) {
-                   ASSERT_FALSE(results[i].has_value()) << "done twice";
-                   results[i] = std::move(r);
-                   done++;
-                 });
-  }
+  ProposeNumbered(node, &results, &done);
   ASSERT_TRUE(RunUntil([&] { return done == kN; }, 60s)) << done;
   std::vector<RecordingStateMachine::Entry> entries = sm.Entries();
   ASSERT_EQ(entries.size(), static_cast<size_t>(kN));
@@ -311,6 +348,37 @@ TEST_F(RaftNodeTest, TenThousandPipelinedProposalsApplyInOrder) {
     ASSERT_TRUE(results[i]->status.ok()) << results[i]->status.message();
     EXPECT_EQ(entries[i].command, "c" + std::to_string(i));
     EXPECT_EQ(entries[i].index, entries[0].index + i);
+    EXPECT_EQ(std::stoull(results[i]->payload), entries[i].index);
+  }
+}
+
+TEST_F(RaftNodeTest, ProposalsWaitingTogetherShareEntriesOfAtMost128) {
+  BatchingStateMachine sm;
+  RaftNode node(SingleNode("n1"), &sm);
+  ASSERT_OK(node.Start());
+  ASSERT_TRUE(RunUntil([&] { return node.IsLeader(); }));
+
+  // Hold the consensus thread so that every proposal waits in its queue.
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  bool held = false;
+  node.RunOnConsensusThread([released](uint64_t, uint64_t) { released.wait(); },
+                            io_.get_executor(), [&](Status) { held = true; });
+  constexpr int kN = 300;
+  std::vector<std::optional<fsm::ApplyResult>> results(kN);
+  int done = 0;
+  ProposeNumbered(node, &results, &done);
+  release.set_value();
+  ASSERT_TRUE(RunUntil([&] { return done == kN && held; }, 30s)) << done;
+
+  // Applied in order, 128 + 128 + 44 commands to an entry, each answered
+  // with its own result (the index it was applied at).
+  std::vector<RecordingStateMachine::Entry> entries = sm.Entries();
+  ASSERT_EQ(entries.size(), static_cast<size_t>(kN));
+  for (int i = 0; i < kN; i++) {
+    ASSERT_TRUE(results[i]->status.ok()) << results[i]->status.message();
+    EXPECT_EQ(entries[i].command, "c" + std::to_string(i));
+    EXPECT_EQ(entries[i].index, entries[0].index + i / 128);
     EXPECT_EQ(std::stoull(results[i]->payload), entries[i].index);
   }
 }
