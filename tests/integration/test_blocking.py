@@ -198,3 +198,37 @@ def test_known_leader_and_last_contact_headers(api):
         assert r.headers.get("X-Consul-KnownLeader") == "true", path
         lc = r.headers.get("X-Consul-LastContact")
         assert lc is not None and lc.isdigit(), (path, lc)
+
+
+def test_a_watcher_following_a_write_storm_ends_with_every_instance(api):
+    # Concurrent registrations are packed several to a log entry, all at one
+    # index. A watcher that follows the service with blocking queries must
+    # never see half an entry: it would then park at that index for a change
+    # that has already happened, until its long wait ran out. So after the
+    # storm its latest answer holds every instance well within that wait.
+    name = uniq("storm")
+    ids = ["%s-%d" % (name, i) for i in range(400)]
+    seen = {"ids": set(), "index": 1}
+    give_up = time.monotonic() + 150
+
+    def follow():
+        while time.monotonic() < give_up and len(seen["ids"]) < len(ids):
+            r = api.get("/v1/health/service/%s?index=%d&wait=90s" % (name, seen["index"]),
+                        timeout=120)
+            seen["index"] = max(index_of(r), 1)
+            seen["ids"] = {e["Service"]["ID"] for e in r.json()}
+
+    with ThreadPoolExecutor(17) as ex:
+        watcher = ex.submit(follow)
+        writes = [ex.submit(api.register_service, {"Name": name, "ID": i}) for i in ids]
+        for w in writes:
+            w.result(timeout=60)
+        acked = time.monotonic()
+        watcher.result(timeout=160)
+        caught_up = time.monotonic() - acked
+    assert seen["ids"] == set(ids), "watcher stuck at %d of %d instances" % (
+        len(seen["ids"]), len(ids))
+    assert caught_up < 30, "the watcher caught up only after %.1fs: it was parked " \
+        "on a state older than its index" % caught_up
+    for i in ids:
+        api.deregister_service(i)
