@@ -71,7 +71,8 @@ int main(int argc, char** argv) {
                        "On a follower, forward default-mode reads to the "
                        "leader instead of serving them after a read index");
   std::string election_timeout = "300ms", heartbeat_timeout = "30ms",
-              reconnect_delay = "150ms", node_ttl = "5s",
+              reconnect_delay = "150ms", leader_loss_stagger = "20ms",
+              node_ttl = "5s",
               node_heartbeat_interval = "1s";
   server_cmd->add_option("--raft-election-timeout", election_timeout,
                          "Raft election timeout (Go duration)")
@@ -84,6 +85,12 @@ int main(int argc, char** argv) {
                          "duration)")
       ->capture_default_str();
 
+  server_cmd->add_option("--raft-leader-loss-stagger", leader_loss_stagger,
+                         "On a refused connection to the leader, start an "
+                         "election after this times the follower's rank "
+                         "instead of the election timeout; 0 turns it off "
+                         "(Go duration)")
+      ->capture_default_str();
   server_cmd->add_option("--node-ttl", node_ttl,
                          "How long the leader waits for a server's heartbeat "
                          "before marking its checks critical (Go duration)")
@@ -213,6 +220,16 @@ int main(int argc, char** argv) {
       return 2;
     }
     *out = std::chrono::duration_cast<std::chrono::milliseconds>(*d);
+  }
+  if (auto d = sider::ParseGoDuration(leader_loss_stagger);
+      !d.ok() || d->count() < 0) {
+    std::fprintf(stderr,
+                 "--raft-leader-loss-stagger: invalid duration \"%s\"\n",
+                 leader_loss_stagger.c_str());
+    return 2;
+  } else {
+    server.raft_leader_loss_stagger =
+        std::chrono::duration_cast<std::chrono::milliseconds>(*d);
   }
   if (server.node_heartbeat_interval >= server.node_ttl) {
     std::fprintf(stderr,

@@ -35,6 +35,10 @@ struct ServerOptions {
   std::chrono::milliseconds raft_election_timeout{300};
   std::chrono::milliseconds raft_heartbeat_timeout{30};
   std::chrono::milliseconds raft_reconnect_delay{150};
+  // A follower that finds the leader gone (its connection refused) starts
+  // an election after rank x this, instead of waiting for its election
+  // timer; 0 turns that off (docs/cluster.md).
+  std::chrono::milliseconds raft_leader_loss_stagger{20};
   // Raft log compaction: take a snapshot every `threshold` entries and keep
   // `trailing` entries after it. Lower values are for tests only (a lagging
   // follower then catches up through a snapshot install).

@@ -187,6 +187,8 @@ int RunServer(const ServerOptions& options) {
       static_cast<unsigned>(options.raft_heartbeat_timeout.count());
   raft_options.connect_retry_ms =
       static_cast<unsigned>(options.raft_reconnect_delay.count());
+  raft_options.leader_loss_stagger_ms =
+      static_cast<unsigned>(options.raft_leader_loss_stagger.count());
   raft_options.snapshot_threshold = options.raft_snapshot_threshold;
   raft_options.snapshot_trailing = options.raft_snapshot_trailing;
   // Started by `membership` (below): at once, or once bootstrap-expect has

@@ -52,6 +52,7 @@ Status RaftNode::Loop::Open() {
   opts.snapshot_trailing = o.snapshot_trailing;
   opts.pre_vote = o.pre_vote;
   opts.connect_retry_ms = o.connect_retry_ms;
+  opts.leader_loss_stagger_ms = o.leader_loss_stagger_ms;
   const sider_raft_fsm_ops ops{this, &ApplyOp, &SnapshotOp, &RestoreOp};
   char err[256] = {};
   if (sider_raft_create(&loop_, &opts, &ops, &raft_, err, sizeof err) != 0) {
@@ -523,6 +524,12 @@ void RaftNode::Loop::Poll() {
   sider_raft_get_stats(raft_, &stats);
   node_->nodelay_sockets_.store(stats.nodelay_sockets,
                                 std::memory_order_relaxed);
+  if (stats.leader_loss_nudges != node_->leader_loss_nudges_.load()) {
+    spdlog::info("consensus: leader unreachable; election timer expired "
+                 "early ({} so far)", stats.leader_loss_nudges);
+    node_->leader_loss_nudges_.store(stats.leader_loss_nudges,
+                                     std::memory_order_relaxed);
+  }
   PollPeers(st);
   PollLeadership(st);
 }

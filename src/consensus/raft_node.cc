@@ -309,6 +309,9 @@ uint64_t RaftNode::StateIndex() const {
 uint64_t RaftNode::CommitIndex() const { return commit_index_.load(); }
 uint64_t RaftNode::Term() const { return term_.load(); }
 uint64_t RaftNode::NoDelaySockets() const { return nodelay_sockets_.load(); }
+uint64_t RaftNode::LeaderLossNudges() const {
+  return leader_loss_nudges_.load();
+}
 
 std::vector<RaftNode::Peer> RaftNode::Peers() const {
   ReaderLock lock(&mu_);

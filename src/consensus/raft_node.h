@@ -71,6 +71,11 @@ class RaftNode {
     // Delay between reconnection attempts to a peer (libraft's default is
     // 1000 ms, which would dominate failover time on a restarted peer).
     unsigned connect_retry_ms = 150;
+    // A voting follower whose connection to the leader is refused (the
+    // leader's process is gone) starts an election after its rank among
+    // the other voters times this, instead of after its election timer
+    // (raft_shim.h, "Leader loss"). 0 turns it off.
+    unsigned leader_loss_stagger_ms = 20;
   };
 
   using Done = std::function<void(fsm::ApplyResult)>;
@@ -145,6 +150,8 @@ class RaftNode {
   // Connections on which TCP_NODELAY was set and read back (for tests and
   // metrics).
   uint64_t NoDelaySockets() const;
+  // Elections this node started early because the leader was gone.
+  uint64_t LeaderLossNudges() const;
 
   // `fn(is_leader)` runs on `ex` each time this node becomes ready leader or
   // stops being leader; at registration, once with true if it already is.
@@ -209,6 +216,7 @@ class RaftNode {
   std::atomic<uint64_t> term_{0};
   std::atomic<int64_t> last_contact_at_ms_{0};  // Steady clock; -1 = leader.
   std::atomic<uint64_t> nodelay_sockets_{0};
+  std::atomic<uint64_t> leader_loss_nudges_{0};
 
   mutable Mutex mu_;
   std::vector<Work> inbox_ SIDER_GUARDED_BY(mu_);

@@ -47,6 +47,9 @@ struct nodelay_transport {
   raft_uv_transport_close_cb close_cb;
   uint64_t nodelay_sockets;
   uint64_t nodelay_failures;
+  /* Told of every failed connection attempt, with the server's id. */
+  void (*connect_failed)(void *arg, raft_id id);
+  void *connect_failed_arg;
 };
 
 struct nodelay_connect {
@@ -54,6 +57,7 @@ struct nodelay_connect {
   struct raft_uv_connect *orig;
   raft_uv_connect_cb cb;
   struct nodelay_transport *t;
+  raft_id id;
 };
 
 static void nodelaySet(struct nodelay_transport *t, struct uv_stream_s *stream)
@@ -109,11 +113,16 @@ static void nodelayConnectCb(struct raft_uv_connect *req,
   struct nodelay_connect *c = req->data;
   struct raft_uv_connect *orig = c->orig;
   raft_uv_connect_cb cb = c->cb;
+  struct nodelay_transport *t = c->t;
+  const raft_id id = c->id;
   if (status == 0) {
-    nodelaySet(c->t, stream);
+    nodelaySet(t, stream);
   }
   raft_free(c);
   cb(orig, stream, status);
+  if (status != 0 && t->connect_failed != NULL) {
+    t->connect_failed(t->connect_failed_arg, id);
+  }
 }
 
 static int nodelayConnect(struct raft_uv_transport *outer,
@@ -130,6 +139,7 @@ static int nodelayConnect(struct raft_uv_transport *outer,
   c->orig = req;
   c->cb = cb;
   c->t = t;
+  c->id = id;
   req->cb = cb;
   rv = t->inner.connect(&t->inner, &c->req, id, address, nodelayConnectCb);
   if (rv != 0) {
@@ -184,6 +194,25 @@ struct sider_raft {
   sider_raft_fsm_ops ops;
   sider_raft_closed_cb closed_cb;
   void *closed_arg;
+  bool closing;
+  /* Leader loss (see raft_shim.h): libraft's tick, captured by ioStart. */
+  int (*uv_start)(struct raft_io *io, unsigned msecs, raft_io_tick_cb tick,
+                  raft_io_recv_cb recv);
+  raft_io_tick_cb tick;
+  uv_timer_t nudge;
+  unsigned stagger_ms;
+  raft_id lost_leader;  /* 0: no leader loss being handled. */
+  raft_term lost_term;
+  raft_time nudge_until;
+  uint64_t nudges;
+  /* The leader probe: a TCP connect to a silent leader's address. */
+  uv_timer_t probe_timer;
+  uv_tcp_t probe_tcp;
+  uv_connect_t probe_req;
+  bool probe_busy; /* probe_tcp is open (connecting or closing). */
+  raft_id probe_leader;
+  raft_time probe_contact; /* election_timer_start when last probed. */
+  raft_time probe_at;
 };
 
 /* Entry framing (persisted; never change it): libraft's disk format needs
@@ -286,6 +315,182 @@ static int fsmRestore(struct raft_fsm *fsm, struct raft_buffer *buf)
   return 0;
 }
 
+/* ------------------------------------------------------------------------
+ * Leader loss: expire the election timer early when the leader is gone. */
+
+static int ioStart(struct raft_io *io, unsigned msecs, raft_io_tick_cb tick,
+                   raft_io_recv_cb recv)
+{
+  sider_raft *h = CONTAINER_OF(io, sider_raft, io);
+  h->tick = tick;
+  return h->uv_start(io, msecs, tick, recv);
+}
+
+static bool selfIsVoter(const struct raft *r)
+{
+  unsigned i;
+  for (i = 0; i < r->configuration.n; i++) {
+    const struct raft_server *s = &r->configuration.servers[i];
+    if (s->id == r->id) {
+      return s->role == RAFT_VOTER;
+    }
+  }
+  return false;
+}
+
+/* This server's place, by id, among the voters other than `lost`. */
+static unsigned voterRank(const struct raft *r, raft_id lost)
+{
+  unsigned i, rank = 0;
+  for (i = 0; i < r->configuration.n; i++) {
+    const struct raft_server *s = &r->configuration.servers[i];
+    if (s->role == RAFT_VOTER && s->id != lost && s->id < r->id) {
+      rank++;
+    }
+  }
+  return rank;
+}
+
+static void nudgeCb(uv_timer_t *timer)
+{
+  sider_raft *h = timer->data;
+  struct raft *r = &h->raft;
+  const raft_time now = h->io.time(&h->io);
+  raft_id leader_id = 0;
+  const char *leader_address = NULL;
+  unsigned *timeout = NULL;
+  if (h->closing || h->lost_leader == 0 || h->tick == NULL) {
+    return;
+  }
+  raft_leader(r, &leader_id, &leader_address);
+  if (raft_current_term(r) < h->lost_term || now > h->nudge_until ||
+      (leader_id != 0 && leader_id != h->lost_leader)) {
+    h->lost_leader = 0; /* Over: a new leader, or the timers take over. */
+    return;
+  }
+  if (r->state == RAFT_FOLLOWER) {
+    /* libraft keeps a follower that is still persisting entries a follower
+     * (and re-arms its timer): wait for the disk instead. */
+    if (r->last_stored < raft_last_index(r)) {
+      uv_timer_start(&h->nudge, nudgeCb, 3, 0);
+      return;
+    }
+    timeout = &r->follower_state.randomized_election_timeout;
+  } else if (r->state == RAFT_CANDIDATE && r->candidate_state.in_pre_vote) {
+    timeout = &r->candidate_state.randomized_election_timeout;
+  }
+  if (timeout != NULL && now > *timeout) {
+    r->election_timer_start = now - *timeout - 1;
+    h->nudges++;
+    h->tick(&h->io); /* As libraft's own tick timer would. */
+  }
+  if (r->state != RAFT_LEADER &&
+      !(r->state == RAFT_CANDIDATE && !r->candidate_state.in_pre_vote)) {
+    uv_timer_start(&h->nudge, nudgeCb, 2 * h->stagger_ms, 0);
+  }
+}
+
+/* Server `id` refused a connection: its process is gone. */
+static void connectFailed(void *arg, raft_id id)
+{
+  sider_raft *h = arg;
+  struct raft *r = &h->raft;
+  raft_id leader_id = 0;
+  const char *leader_address = NULL;
+  if (h->closing || h->stagger_ms == 0 || r->state != RAFT_FOLLOWER) {
+    return;
+  }
+  raft_leader(r, &leader_id, &leader_address);
+  if (leader_id != id || !selfIsVoter(r) ||
+      (h->lost_leader == id && h->lost_term == raft_current_term(r))) {
+    return; /* Not the leader, cannot be elected, or already handled. */
+  }
+  h->lost_leader = id;
+  h->lost_term = raft_current_term(r);
+  h->nudge_until = h->io.time(&h->io) + r->election_timeout / 2 +
+                   voterRank(r, id) * h->stagger_ms;
+  uv_timer_start(&h->nudge, nudgeCb, voterRank(r, id) * h->stagger_ms, 0);
+}
+
+static void probeClosedCb(uv_handle_t *handle)
+{
+  sider_raft *h = handle->data;
+  h->probe_busy = false;
+}
+
+static void probeConnectCb(uv_connect_t *req, int status)
+{
+  sider_raft *h = req->data;
+  if (status == UV_ECONNREFUSED && !h->closing) {
+    connectFailed(h, h->probe_leader);
+  }
+  if (!uv_is_closing((uv_handle_t *)&h->probe_tcp)) {
+    uv_close((uv_handle_t *)&h->probe_tcp, probeClosedCb);
+  }
+}
+
+/* Parses "a.b.c.d:port" or "[v6]:port". */
+static int probeAddress(const char *address, struct sockaddr_storage *out)
+{
+  char host[64];
+  const char *colon = strrchr(address, ':');
+  size_t n;
+  int port;
+  if (colon == NULL || (n = (size_t)(colon - address)) == 0 ||
+      n >= sizeof host) {
+    return -1;
+  }
+  port = atoi(colon + 1);
+  if (address[0] == '[' && address[n - 1] == ']') {
+    memcpy(host, address + 1, n - 2);
+    host[n - 2] = '\0';
+    return uv_ip6_addr(host, port, (struct sockaddr_in6 *)out);
+  }
+  memcpy(host, address, n);
+  host[n] = '\0';
+  return uv_ip4_addr(host, port, (struct sockaddr_in *)out);
+}
+
+/* Every heartbeat interval: a voting follower that has not heard from its
+ * leader for two of them connects to the leader's address (again every two
+ * intervals while the silence lasts: a killed process on a loaded machine
+ * may keep its listener for a moment). A refusal means the leader's process is gone (connectFailed);
+ * anything else (accepted, or no answer) leaves it to the election timer. */
+static void probeTimerCb(uv_timer_t *timer)
+{
+  sider_raft *h = timer->data;
+  struct raft *r = &h->raft;
+  raft_id leader_id = 0;
+  const char *leader_address = NULL;
+  struct sockaddr_storage addr;
+  const raft_time now = h->io.time(&h->io);
+  if (h->closing || h->probe_busy || r->state != RAFT_FOLLOWER ||
+      now < r->election_timer_start + 2 * r->heartbeat_timeout) {
+    return;
+  }
+  raft_leader(r, &leader_id, &leader_address);
+  if (leader_id == 0 || leader_address == NULL || h->lost_leader != 0 ||
+      (h->probe_leader == leader_id &&
+       h->probe_contact == r->election_timer_start &&
+       now < h->probe_at + 2 * r->heartbeat_timeout) ||
+      !selfIsVoter(r) || probeAddress(leader_address, &addr) != 0) {
+    return;
+  }
+  h->probe_leader = leader_id;
+  h->probe_contact = r->election_timer_start;
+  h->probe_at = now;
+  if (uv_tcp_init(timer->loop, &h->probe_tcp) != 0) {
+    return;
+  }
+  h->probe_tcp.data = h;
+  h->probe_busy = true;
+  h->probe_req.data = h;
+  if (uv_tcp_connect(&h->probe_req, &h->probe_tcp,
+                     (const struct sockaddr *)&addr, probeConnectCb) != 0) {
+    uv_close((uv_handle_t *)&h->probe_tcp, probeClosedCb);
+  }
+}
+
 int sider_raft_create(uv_loop_t *loop, const sider_raft_options *opts,
                       const sider_raft_fsm_ops *ops, sider_raft **out,
                       char *errmsg, size_t errmsg_len)
@@ -334,6 +539,15 @@ int sider_raft_create(uv_loop_t *loop, const sider_raft_options *opts,
   if (opts->connect_retry_ms != 0) {
     raft_uv_set_connect_retry_delay(&h->io, opts->connect_retry_ms);
   }
+  h->stagger_ms = opts->leader_loss_stagger_ms;
+  h->uv_start = h->io.start;
+  h->io.start = ioStart;
+  uv_timer_init(loop, &h->nudge);
+  h->nudge.data = h;
+  uv_timer_init(loop, &h->probe_timer);
+  h->probe_timer.data = h;
+  h->transport.connect_failed = connectFailed;
+  h->transport.connect_failed_arg = h;
   *out = h;
   return 0;
 }
@@ -358,7 +572,12 @@ int sider_raft_bootstrap(sider_raft *h, const sider_raft_server *servers,
 
 int sider_raft_start(sider_raft *h)
 {
-  return raft_start(&h->raft);
+  const int rv = raft_start(&h->raft);
+  if (rv == 0 && h->stagger_ms != 0) {
+    uv_timer_start(&h->probe_timer, probeTimerCb, h->raft.heartbeat_timeout,
+                   h->raft.heartbeat_timeout);
+  }
+  return rv;
 }
 
 struct shimApply {
@@ -603,6 +822,7 @@ void sider_raft_get_stats(sider_raft *h, sider_raft_stats *out)
 {
   out->nodelay_sockets = h->transport.nodelay_sockets;
   out->nodelay_failures = h->transport.nodelay_failures;
+  out->leader_loss_nudges = h->nudges;
 }
 
 void sider_raft_configuration(sider_raft *h, sider_raft_server_fn fn,
@@ -627,6 +847,14 @@ void sider_raft_close(sider_raft *h, sider_raft_closed_cb cb, void *arg)
 {
   h->closed_cb = cb;
   h->closed_arg = arg;
+  h->closing = true;
+  uv_timer_stop(&h->nudge);
+  uv_close((uv_handle_t *)&h->nudge, NULL);
+  uv_timer_stop(&h->probe_timer);
+  uv_close((uv_handle_t *)&h->probe_timer, NULL);
+  if (h->probe_busy && !uv_is_closing((uv_handle_t *)&h->probe_tcp)) {
+    uv_close((uv_handle_t *)&h->probe_tcp, probeClosedCb);
+  }
   raft_close(&h->raft, closeCb);
 }
 

@@ -22,7 +22,22 @@
  * TCP: libraft never sets TCP_NODELAY, which caps replication at about one
  * round of Nagle's delay per batch. The shim wraps libraft's TCP transport
  * and sets TCP_NODELAY on every connection it makes or accepts, then reads
- * it back with getsockopt() and counts the result (sider_raft_stats). */
+ * it back with getsockopt() and counts the result (sider_raft_stats).
+ *
+ * Leader loss: libraft's followers keep their leader until their own
+ * randomized election timer (election timeout x [1, 2)) runs out, and refuse
+ * every vote until then, so an election after the leader dies waits for the
+ * slower follower's timer. When the leader's process dies its listener goes
+ * with it, and connections to it are refused. With leader_loss_stagger_ms
+ * set, a voting follower that has not heard from its leader for two
+ * heartbeat intervals connects to the leader's address (and again while the
+ * silence lasts). When that, or the transport's own reconnection, is
+ * refused, the follower expires its own election timer after rank x stagger
+ * (rank: its place, by id, among the other voters), and again every
+ * 2 x stagger while it is still a pre-vote candidate without a leader, for
+ * at most half an election timeout. Raft's safety does not depend on
+ * timers; a false alarm costs one refused pre-vote. A leader whose machine
+ * is gone (no refusal) is still found by the election timer. */
 #ifndef SIDER_CONSENSUS_RAFT_SHIM_H_
 #define SIDER_CONSENSUS_RAFT_SHIM_H_
 
@@ -82,6 +97,8 @@ typedef struct sider_raft_options {
   /* Delay between attempts to (re)connect to a peer; 0 keeps libraft's
    * default (1000 ms). */
   unsigned connect_retry_ms;
+  /* See "Leader loss" above; 0 turns it off. */
+  unsigned leader_loss_stagger_ms;
 } sider_raft_options;
 
 typedef struct sider_raft_server {
@@ -122,6 +139,9 @@ typedef struct sider_raft_status {
 typedef struct sider_raft_stats {
   uint64_t nodelay_sockets; /* Connections where TCP_NODELAY reads back 1. */
   uint64_t nodelay_failures;
+  /* Times a refused connection to the leader made this node start an
+   * election early (see "Leader loss"). */
+  uint64_t leader_loss_nudges;
 } sider_raft_stats;
 
 typedef void (*sider_raft_apply_cb)(void *arg, uint64_t index, int status);

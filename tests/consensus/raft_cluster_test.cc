@@ -103,6 +103,7 @@ class ClusterTest : public ::testing::Test {
     o.node_name = name;
     o.address = "127.0.0.1:" + std::to_string(FreePort());
     o.data_dir = dir_ + "/" + name;
+    o.election_timeout_ms = election_timeout_ms_;
     return o;
   }
 
@@ -200,6 +201,7 @@ class ClusterTest : public ::testing::Test {
   }
 
   std::string dir_;
+  unsigned election_timeout_ms_ = 300;
   asio::io_context io_;
   std::vector<Member> nodes_;
 };
@@ -271,6 +273,40 @@ TEST_F(ClusterTest, ThreeNodesReplicateAndFailOver) {
     }
     return true;
   }));
+}
+
+TEST_F(ClusterTest, FollowersThatFindTheLeaderGoneElectWithoutWaitingOut) {
+  // A long election timeout: the survivors' own timers would take 1-2 s.
+  election_timeout_ms_ = 1000;
+  StartCluster(3);
+  ASSERT_TRUE(RunUntil([&] { return Leader() >= 0; }));
+  const int l = Leader();
+  ASSERT_TRUE(ProposeAndWait(*nodes_[l].node, "before").status.ok());
+  ASSERT_TRUE(RunUntil([&] {
+    for (const Member& m : nodes_) {
+      if (m.node->LeaderId() != nodes_[l].node->Id()) return false;
+    }
+    return true;
+  }));
+
+  // The leader's listener closes with it: the followers' probes of the
+  // silent leader are refused, and they start the election at once.
+  const auto stopped_at = std::chrono::steady_clock::now();
+  nodes_[l].node->Stop();
+  nodes_[l].node.reset();
+  ASSERT_TRUE(RunUntil([&] { return Leader() >= 0; }));
+  std::printf("[ info ] failover with a 1 s election timeout took %lld ms\n",
+              static_cast<long long>(
+                  std::chrono::duration_cast<std::chrono::milliseconds>(
+                      std::chrono::steady_clock::now() - stopped_at)
+                      .count()));
+  uint64_t nudges = 0;
+  for (const Member& m : nodes_) {
+    if (m.node) nudges += m.node->LeaderLossNudges();
+  }
+  EXPECT_GT(nudges, 0u);
+  EXPECT_TRUE(
+      ProposeAndWait(*nodes_[Leader()].node, "after").status.ok());
 }
 
 TEST_F(ClusterTest, MembershipGrowsByAddVoterAndShrinksByRemove) {
