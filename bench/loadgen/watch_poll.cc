@@ -84,34 +84,43 @@ WatchPoll::~WatchPoll() {
 
 Status WatchPoll::Park(std::chrono::steady_clock::time_point deadline) {
   if (epoll_fd_ < 0) return Status(Code::kInternal, "epoll_create1 failed");
-  for (size_t i = 0; i < watchers_.size(); ++i) {
-    const Endpoint& e = endpoints_[i % endpoints_.size()];
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(e.port);
-    if (inet_pton(AF_INET, e.host.c_str(), &addr.sin_addr) != 1) {
-      return Status(Code::kInvalidArgument, "bad IPv4 address " + e.host);
-    }
-    Watcher& w = watchers_[i];
-    w.fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (w.fd < 0) return Status(Code::kUnavailable, std::strerror(errno));
-    const int one = 1;
-    setsockopt(w.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-    if (connect(w.fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 &&
-        errno != EINPROGRESS) {
-      Fail(w, std::string("connect: ") + std::strerror(errno));
-      continue;
-    }
-    epoll_event ev{};
-    ev.events = EPOLLOUT | EPOLLIN;
-    ev.data.u64 = i;
-    if (epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, w.fd, &ev) != 0) {
-      return Status(Code::kInternal, std::string("epoll_ctl: ") + std::strerror(errno));
-    }
-  }
+  // At most kConnecting connections are opened and not yet written at a
+  // time: 10,000 SYNs at once overflow the server's listen queue, and a
+  // dropped handshake costs the watcher a one-second retransmission.
   while (parked_ + failed_unparked_ < watchers_.size() &&
          std::chrono::steady_clock::now() < deadline) {
+    while (opened_ < watchers_.size() &&
+           opened_ - parked_ - failed_unparked_ < kConnecting) {
+      SIDER_RETURN_IF_ERROR(Open(opened_++));
+    }
     if (!Poll(deadline)) return Status(Code::kInternal, "epoll_wait failed");
+  }
+  return Status();
+}
+
+Status WatchPoll::Open(size_t i) {
+  const Endpoint& e = endpoints_[i % endpoints_.size()];
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(e.port);
+  if (inet_pton(AF_INET, e.host.c_str(), &addr.sin_addr) != 1) {
+    return Status(Code::kInvalidArgument, "bad IPv4 address " + e.host);
+  }
+  Watcher& w = watchers_[i];
+  w.fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (w.fd < 0) return Status(Code::kUnavailable, std::strerror(errno));
+  const int one = 1;
+  setsockopt(w.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+  if (connect(w.fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 &&
+      errno != EINPROGRESS) {
+    Fail(w, std::string("connect: ") + std::strerror(errno));
+    return Status();
+  }
+  epoll_event ev{};
+  ev.events = EPOLLOUT | EPOLLIN;
+  ev.data.u64 = i;
+  if (epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, w.fd, &ev) != 0) {
+    return Status(Code::kInternal, std::string("epoll_ctl: ") + std::strerror(errno));
   }
   return Status();
 }

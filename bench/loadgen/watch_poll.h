@@ -74,7 +74,10 @@ class WatchPoll {
  private:
   struct Watcher;
   static constexpr int kBatch = 256;
+  static constexpr size_t kConnecting = 256;
 
+  // Opens watcher i's connection (non-blocking) into the epoll set.
+  Status Open(size_t i);
   // One epoll round: handles every ready socket. Returns false on an
   // epoll error.
   bool Poll(std::chrono::steady_clock::time_point deadline);
@@ -87,6 +90,7 @@ class WatchPoll {
   const std::vector<Endpoint> endpoints_;
   std::vector<Watcher> watchers_;
   int epoll_fd_ = -1;
+  size_t opened_ = 0;
   unsigned parked_ = 0;
   unsigned failed_unparked_ = 0;
   unsigned finished_ = 0;  // Notified, or failed after parking.
