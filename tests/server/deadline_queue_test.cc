@@ -114,6 +114,41 @@ TEST_F(DeadlineQueueTest, RemovingAnExpiredItemIsHarmless) {
   EXPECT_EQ(expired_, (std::vector<std::string>{"a", "b"}));
 }
 
+TEST_F(DeadlineQueueTest, RemovedItemsDoNotPileUp) {
+  // Items removed long before their deadline (answered queries) leave
+  // empty nodes; an Add() rebuilds the tree once they outnumber the live.
+  std::vector<std::shared_ptr<Item>> items;
+  for (int round = 0; round < 10; ++round) {
+    for (size_t i = 0; i < DeadlineQueue::kCompactAt; ++i) {
+      auto item = std::make_shared<Item>("x", &expired_);
+      queue_.Add(clock_.Now() + seconds(600), item);
+      items.push_back(item);
+    }
+    for (auto& item : items) queue_.Remove(*item);
+    items.clear();
+  }
+  RunReady();
+  Add("live", seconds(600));
+  EXPECT_EQ(queue_.size(), 1u);
+  EXPECT_LE(queue_.nodes_for_test(), 2 * DeadlineQueue::kCompactAt + 1);
+  Advance(seconds(600));
+  EXPECT_EQ(expired_, std::vector<std::string>{"live"});
+  EXPECT_EQ(queue_.nodes_for_test(), 0u);
+}
+
+TEST_F(DeadlineQueueTest, ALiveItemSurvivesARebuild) {
+  Add("kept", seconds(30));
+  for (size_t i = 0; i <= 2 * DeadlineQueue::kCompactAt; ++i) {
+    auto item = std::make_shared<Item>("gone", &expired_);
+    queue_.Add(clock_.Now() + seconds(10), item);
+    queue_.Remove(*item);
+  }
+  Advance(seconds(10));
+  EXPECT_TRUE(expired_.empty());
+  Advance(seconds(20));
+  EXPECT_EQ(expired_, std::vector<std::string>{"kept"});
+}
+
 TEST_F(DeadlineQueueTest, ItemsWithTheSameDeadlineAllExpire) {
   for (int i = 0; i < 100; ++i) Add(std::to_string(i), seconds(3));
   Advance(seconds(3));
