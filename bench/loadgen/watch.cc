@@ -7,83 +7,15 @@
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/read.hpp>
-#include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <boost/asio/write.hpp>
 
 #include "run_stats.h"
+#include "watch_poll.h"
 
 namespace sider::bench {
 namespace {
 
-using asio::ip::tcp;
 using boost::beast::http::verb;
-
-// One parked watcher on a raw socket: writes `request`, reads until
-// `ready_marker` (if any) to count as parked, then until `fire_marker`.
-// The socket is kept open after the notification, until the whole process
-// is done: a watcher that closes at once would make the server process
-// thousands of disconnects while it is still answering the others, which
-// is the client's teardown, not the fan-out (real watchers keep their
-// connection and ask again).
-struct Watcher {
-  uint64_t notified_ns = 0;
-  bool parked = false;
-  std::unique_ptr<tcp::socket> sock;
-};
-
-struct ParkState {
-  std::string request;
-  std::string ready_marker;  // Empty: parked once the request is written.
-  std::string fire_marker;
-  unsigned parked = 0;
-  unsigned failed_unparked = 0;  // Gave up before parking.
-  unsigned done = 0;
-  std::string first_error;
-};
-
-asio::awaitable<void> Watch(tcp::endpoint ep, ParkState& st, Watcher& w) {
-  boost::system::error_code ec;
-  w.sock = std::make_unique<tcp::socket>(co_await asio::this_coro::executor);
-  tcp::socket& sock = *w.sock;
-  co_await sock.async_connect(ep, asio::redirect_error(asio::use_awaitable, ec));
-  if (!ec) {
-    co_await asio::async_write(sock, asio::buffer(st.request),
-                               asio::redirect_error(asio::use_awaitable, ec));
-  }
-  std::string seen;
-  char buf[4096];
-  auto mark_parked = [&] {
-    if (!w.parked) {
-      w.parked = true;
-      ++st.parked;
-    }
-  };
-  if (!ec && st.ready_marker.empty()) mark_parked();
-  while (!ec) {
-    const size_t n = co_await sock.async_read_some(
-        asio::buffer(buf), asio::redirect_error(asio::use_awaitable, ec));
-    seen.append(buf, n);
-    if (!st.ready_marker.empty() && seen.find(st.ready_marker) != std::string::npos) {
-      mark_parked();
-    }
-    if (w.parked) {
-      // Only bytes after the ready marker can hold the notification.
-      const size_t from = st.ready_marker.empty()
-                              ? 0
-                              : seen.find(st.ready_marker) + st.ready_marker.size();
-      if (seen.find(st.fire_marker, from) != std::string::npos) {
-        w.notified_ns = SteadyNanos();
-        break;
-      }
-    }
-  }
-  if (ec && st.first_error.empty()) st.first_error = ec.message();
-  if (!w.parked) ++st.failed_unparked;
-  ++st.done;
-}
 
 Result<std::string> SiderIndex(const WatchOptions& o) {
   asio::io_context io;
@@ -102,14 +34,14 @@ Result<std::string> SiderIndex(const WatchOptions& o) {
   return *reply->consul_index;
 }
 
-Result<ParkState> StateFor(const WatchOptions& o) {
-  ParkState st;
+Result<WatchProtocol> ProtocolFor(const WatchOptions& o) {
+  WatchProtocol st;
   const auto wait_s = std::to_string(o.timeout.count() / 1000 + 30);
   if (o.system == System::kSider) {
     SIDER_ASSIGN_OR_RETURN(std::string index, SiderIndex(o));
     st.request = "GET /v1/health/service/" + o.name + "?index=" + index +
                  "&wait=" + wait_s + "s HTTP/1.1\r\nHost: bench\r\n\r\n";
-    st.fire_marker = "\r\n\r\n";
+    st.done = WatchProtocol::Done::kHttpReply;  // The whole reply.
     return st;
   }
   const std::string prefix = "/bench/" + o.name + "/";
@@ -121,6 +53,7 @@ Result<ParkState> StateFor(const WatchOptions& o) {
                "application/json\r\nContent-Length: " +
                std::to_string(body.size()) + "\r\n\r\n" + body;
   st.ready_marker = "\"created\":true";
+  st.done = WatchProtocol::Done::kMarker;
   st.fire_marker = "\"events\"";
   return st;
 }
@@ -135,50 +68,36 @@ Status WriteTimes(const std::string& path, const std::vector<uint64_t>& ns) {
   return Status();
 }
 
+// The sockets are kept open after the notification, until the whole
+// process is done: a watcher that closes at once would make the server
+// process thousands of disconnects while it is still answering the others,
+// which is the client's teardown, not the fan-out (real watchers keep their
+// connection and ask again).
 Status ParkWatchers(const WatchOptions& o) {
   if (o.system == System::kZk) return ParkZkWatchers(o);
-  SIDER_ASSIGN_OR_RETURN(ParkState st, StateFor(o));
-  asio::io_context io(1);
-  std::vector<Watcher> watchers(o.watchers);
-  for (unsigned i = 0; i < o.watchers; ++i) {
-    const Endpoint& e = o.endpoints[i % o.endpoints.size()];
-    boost::system::error_code ec;
-    const auto addr = asio::ip::make_address(e.host, ec);
-    if (ec) return Status(Code::kInvalidArgument, "bad address " + e.host);
-    tcp::endpoint ep(addr, e.port);
-    asio::co_spawn(io, Watch(ep, st, watchers[i]), asio::detached);
-  }
+  SIDER_ASSIGN_OR_RETURN(WatchProtocol protocol, ProtocolFor(o));
+  WatchPoll poll(std::move(protocol), o.endpoints, o.watchers);
   const auto deadline = std::chrono::steady_clock::now() + o.timeout;
-  // Park, announce, then wait for the notifications, all on this thread.
-  while (st.parked + st.failed_unparked < o.watchers &&
-         std::chrono::steady_clock::now() < deadline) {
-    io.run_for(std::chrono::milliseconds(50));
-  }
-  std::printf("PARKED %u\n", st.parked);
+  SIDER_RETURN_IF_ERROR(poll.Park(deadline));
+  std::printf("PARKED %u\n", poll.parked());
   std::fflush(stdout);
   const double cpu_parked = ProcessCpuSeconds();
-  while (st.done < o.watchers && std::chrono::steady_clock::now() < deadline) {
-    io.run_for(std::chrono::milliseconds(50));
-  }
-  std::vector<uint64_t> times;
-  for (const Watcher& w : watchers) {
-    if (w.notified_ns != 0) times.push_back(w.notified_ns);
-  }
-  if (!st.first_error.empty()) {
-    std::fprintf(stderr, "first watcher error: %s\n", st.first_error.c_str());
+  poll.AwaitNotifications(deadline);
+  const std::vector<uint64_t> times = poll.NotificationTimes();
+  if (!poll.first_error().empty()) {
+    std::fprintf(stderr, "first watcher error: %s\n", poll.first_error().c_str());
   }
   // CPU this process spent from "PARKED" on: reading the notifications,
   // which shares the machine's cores with the server during a fan-out.
   std::printf(
       "RESULT watchers=%u parked=%u notified=%zu cpu_after_park_s=%.3f\n",
-      o.watchers, st.parked, times.size(), ProcessCpuSeconds() - cpu_parked);
+      o.watchers, poll.parked(), times.size(), ProcessCpuSeconds() - cpu_parked);
   std::fflush(stdout);
   Status written = WriteTimes(o.out_path, times);
   // Hold the connections a little longer, so that this process's
   // disconnects do not land while the other watcher processes are still
-  // being answered (see Watcher).
+  // being answered.
   std::this_thread::sleep_for(std::chrono::seconds(1));
-  io.stop();
   return written;
 }
 

@@ -5,7 +5,7 @@
 // on the machine shares, so the harness subtracts across processes.
 //
 //   Sider  blocking queries: GET /v1/health/service/<name>?index=I&wait=W,
-//          one connection each; notified = the reply's headers arrive
+//          one connection each; notified = the whole reply has arrived
 //   etcd   one gateway watch stream per connection on the service prefix
 //          (POST /v3/watch); parked = "created" seen; notified = "events"
 //   ZK     one session per watcher with a child watch on /bench-<name>

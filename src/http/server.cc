@@ -379,7 +379,25 @@ class Connection : public std::enable_shared_from_this<Connection> {
     if (ec) return Close();  // The client went away; nothing to tell it.
     if (body_buf_.capacity() > 64 * 1024) std::string().swap(body_buf_);
     if (!keep_alive_) return LingerClose();
-    ReadHeader();
+    AwaitNextRequest();
+  }
+
+  // Between requests: a pipelined request already buffered is parsed at
+  // once; otherwise one small read waits for the client's next bytes, and
+  // only then are the parser and Beast's read operation (a large heap
+  // block) set up. One change answers 10,000 parked queries in a burst,
+  // and that burst should not also prepare 10,000 parsers for requests
+  // that come later, if at all.
+  void AwaitNextRequest() {
+    if (buffer_.size() > 0) return ReadHeader();
+    const size_t room = std::max<size_t>(buffer_.capacity() - buffer_.size(), 512);
+    socket_.async_read_some(
+        buffer_.prepare(std::min(room, buffer_.max_size() - buffer_.size())),
+        [self = shared_from_this()](error_code ec, size_t n) {
+          if (ec) return self->OnReadError(ec);
+          self->buffer_.commit(n);
+          self->ReadHeader();
+        });
   }
 
   // Closing a socket with unread input makes the kernel send RST, which can

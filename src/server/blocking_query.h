@@ -15,10 +15,12 @@
 // client would pass ?index=0 back and spin without ever blocking.
 //
 // Cost of a parked query: one small heap object, a strand (its own, or the
-// caller's), one Clock alarm, and one callback per touched Watch; no
-// thread. Cost of a wake-up: the firing thread appends the query to the
+// caller's), one entry in the DeadlineQueue (deadline_queue.h: one Clock
+// alarm for all the parked queries of an io_context, not one timer each),
+// and one callback per touched Watch; no thread. Cost of a wake-up: the firing thread appends the query to the
 // WakeQueue below; an io thread re-runs it on its strand, inline. Watches
-// hold only a weak reference, so a query that finished at its deadline is
+// hold only a weak reference (the DeadlineQueue holds the strong one until
+// the query is answered), so a query that finished at its deadline is
 // freed even if its keys are never written again. Client disconnects are
 // not noticed: the deadline frees the query (as in Consul, which learns of
 // a gone client only when it writes the answer).
@@ -45,12 +47,14 @@
 #include <functional>
 #include <memory>
 #include <random>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
 #include "base/asio.h"
 #include "base/clock.h"
 #include "base/mutex.h"
+#include "server/deadline_queue.h"
 #include "store/indexed.h"
 #include "store/watch.h"
 
@@ -171,8 +175,42 @@ class WakeQueue : public asio::execution_context::service {
   bool scheduled_ SIDER_GUARDED_BY(mu_) = false;  // A Drain is queued.
 };
 
+// The DeadlineQueue of each clock that parks queries on an execution
+// context (in practice one: the process's clock), made on first use.
+class DeadlineQueues : public asio::execution_context::service {
+ public:
+  static inline asio::execution_context::id id;
+
+  explicit DeadlineQueues(asio::execution_context& ctx)
+      : asio::execution_context::service(ctx) {}
+
+  static DeadlineQueue& For(const asio::any_io_executor& executor,
+                            Clock& clock) {
+    auto& self = asio::use_service<DeadlineQueues>(
+        asio::query(executor, asio::execution::context));
+    WriterLock lock(&self.mu_);
+    auto& queue = self.queues_[&clock];
+    if (!queue) queue = std::make_unique<DeadlineQueue>(clock, executor);
+    return *queue;
+  }
+
+ private:
+  // The queues (their items, alarm and strand) go at shutdown, while the
+  // context's other services — the strands' among them — still exist.
+  void shutdown() override SIDER_EXCLUDES(mu_) {
+    std::unordered_map<Clock*, std::unique_ptr<DeadlineQueue>> dropped;
+    WriterLock lock(&mu_);
+    dropped.swap(queues_);
+  }
+
+  Mutex mu_;
+  std::unordered_map<Clock*, std::unique_ptr<DeadlineQueue>> queues_
+      SIDER_GUARDED_BY(mu_);
+};
+
 template <typename T>
 class BlockingQuery : public WakeQueue::Wakeable,
+                      public DeadlineQueue::Expirable,
                       public std::enable_shared_from_this<BlockingQuery<T>> {
  public:
   using Value = store::Indexed<T>;
@@ -216,7 +254,7 @@ class BlockingQuery : public WakeQueue::Wakeable,
       : executor_(std::move(executor)),
         strand_(std::move(strand)),
         wakes_(WakeQueue::For(executor_)),
-        clock_(clock),
+        deadlines_(DeadlineQueues::For(executor_, clock)),
         min_index_(min_index),
         deadline_(deadline),
         query_(std::move(query)),
@@ -230,10 +268,9 @@ class BlockingQuery : public WakeQueue::Wakeable,
 
   // On the strand.
   void Park(store::WatchSet ws) {
-    // The alarm's callback owns a strong reference: it is what keeps a
-    // parked query alive, and resetting alarm_ in Run() releases it.
-    alarm_ = clock_.SetAlarm(deadline_, strand_,
-                             [q = this->shared_from_this()] { q->Run(true); });
+    // The queue's strong reference is what keeps a parked query alive;
+    // Run() removes it once the query is answered.
+    deadlines_.Add(deadline_, this->shared_from_this());
     Watch(ws);
   }
 
@@ -252,13 +289,19 @@ class BlockingQuery : public WakeQueue::Wakeable,
     asio::dispatch(strand_, [q = this->shared_from_this()] { q->Run(false); });
   }
 
+  // From the DeadlineQueue, on its strand.
+  void Expire() override {
+    asio::dispatch(strand_, [q = this->shared_from_this()] { q->Run(true); });
+  }
+
   // On the strand.
   void Run(bool deadline_passed) {
     if (!done_) return;  // Already delivered (a late wake-up).
     store::WatchSet ws;
     Value result = RunQuery(query_, &ws);
     if (deadline_passed || result.index > min_index_) {
-      alarm_.reset();  // Drops the alarm's reference to us.
+      // Drops the queue's reference to us (none left if it expired).
+      deadlines_.Remove(*this);
       std::exchange(done_, nullptr)(std::move(result));
       return;
     }
@@ -268,12 +311,11 @@ class BlockingQuery : public WakeQueue::Wakeable,
   const asio::any_io_executor executor_;
   const asio::any_io_executor strand_;
   WakeQueue& wakes_;
-  Clock& clock_;
+  DeadlineQueue& deadlines_;
   const uint64_t min_index_;
   const Clock::TimePoint deadline_;
   const QueryFn query_;
   DoneFn done_;
-  std::unique_ptr<Clock::Alarm> alarm_;
 };
 
 }  // namespace sider::server

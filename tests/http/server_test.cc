@@ -254,6 +254,23 @@ TEST_F(ServerTest, AnswersPipelinedRequestsInOrder) {
   EXPECT_EQ(c->body(), "PUT third abc");
 }
 
+TEST_F(ServerTest, ANextRequestArrivingInPiecesAfterAnAnswerIsServed) {
+  // Between requests the connection waits with one small read; what it
+  // reads must reach the parser, however the next request is split.
+  StartServer();
+  Client client(server_->port());
+  client.Send("GET /v1/echo/first HTTP/1.1\r\nHost: x\r\n\r\n");
+  auto a = client.Read();
+  ASSERT_TRUE(a.has_value());
+  EXPECT_EQ(a->body(), "GET first ");
+  client.Send("G");
+  client.Send("ET /v1/echo/second HTTP/1.1\r\nHo");
+  client.Send("st: x\r\n\r\n");
+  auto b = client.Read();
+  ASSERT_TRUE(b.has_value());
+  EXPECT_EQ(b->body(), "GET second ");
+}
+
 TEST_F(ServerTest, ClosesWhenTheClientAsksTo) {
   StartServer();
   Client client(server_->port());

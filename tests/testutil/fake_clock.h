@@ -32,6 +32,9 @@ class FakeClock : public Clock {
     return std::make_unique<FakeAlarm>(this, id);
   }
 
+  // Alarms set and neither fired nor destroyed.
+  size_t pending_alarms() const { return pending_.size(); }
+
   // Moves time forward and posts every alarm that has come due.
   void Advance(std::chrono::nanoseconds d) {
     now_ += d;
