@@ -5,12 +5,12 @@
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <raft.h>
-#include <raft/uv.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+
+#include "consensus/raft_shim_internal.h"
 
 _Static_assert((int)SIDER_RAFT_NOMEM == (int)RAFT_NOMEM, "error codes");
 _Static_assert((int)SIDER_RAFT_BADID == (int)RAFT_BADID, "error codes");
@@ -33,21 +33,9 @@ _Static_assert((int)SIDER_RAFT_ROLE_VOTER == (int)RAFT_VOTER, "roles");
 _Static_assert((int)SIDER_RAFT_ROLE_STANDBY == (int)RAFT_STANDBY, "roles");
 _Static_assert((int)SIDER_RAFT_ROLE_SPARE == (int)RAFT_SPARE, "roles");
 
-#define CONTAINER_OF(ptr, type, member) \
-  ((type *)((char *)(ptr) - offsetof(type, member)))
-
 /* ------------------------------------------------------------------------
  * TCP_NODELAY transport: a raft_uv_transport that forwards to libraft's TCP
  * transport (`inner`) and sets TCP_NODELAY on each stream it hands over. */
-
-struct nodelay_transport {
-  struct raft_uv_transport outer; /* Given to raft_uv_init(). */
-  struct raft_uv_transport inner; /* raft_uv_tcp. */
-  raft_uv_accept_cb accept_cb;
-  raft_uv_transport_close_cb close_cb;
-  uint64_t nodelay_sockets;
-  uint64_t nodelay_failures;
-};
 
 struct nodelay_connect {
   struct raft_uv_connect req; /* Passed to the inner transport. */
@@ -176,16 +164,6 @@ static int nodelayTransportInit(struct nodelay_transport *t, uv_loop_t *loop)
 /* ------------------------------------------------------------------------
  * The handle. */
 
-struct sider_raft {
-  struct nodelay_transport transport;
-  struct raft_io io;
-  struct raft_fsm fsm;
-  struct raft raft;
-  sider_raft_fsm_ops ops;
-  sider_raft_closed_cb closed_cb;
-  void *closed_arg;
-};
-
 /* Entry framing (persisted; never change it): libraft's disk format needs
  * every entry's length to be a multiple of 8, so a command is stored as
  * [8-byte little-endian command length][command][zero padding to 8]. */
@@ -246,14 +224,14 @@ static int fsmApply(struct raft_fsm *fsm, const struct raft_buffer *buf,
             index);
     abort();
   }
-  return h->ops.apply(h->ops.ctx, index, data, len);
+  return snapApply(h, index, data, len);
 }
 
-/* Version-1 FSM: libraft frees both the bufs array and each base. */
-static int fsmSnapshot(struct raft_fsm *fsm, struct raft_buffer *bufs[],
-                       unsigned *n_bufs)
+/* Version-1 FSM: libraft frees both the bufs array and each base. The
+ * synchronous path (no snapshot_encode op) encodes on the loop thread. */
+static int fsmSnapshotNow(sider_raft *h, struct raft_buffer *bufs[],
+                          unsigned *n_bufs)
 {
-  sider_raft *h = fsm->data;
   void *data = NULL;
   size_t len = 0;
   int rv;
@@ -273,17 +251,23 @@ static int fsmSnapshot(struct raft_fsm *fsm, struct raft_buffer *bufs[],
   return 0;
 }
 
+/* A nonzero return makes libraft drop this attempt (legacyTakeSnapshot) and
+ * ask again on its next event while the threshold is still exceeded. */
+static int fsmSnapshot(struct raft_fsm *fsm, struct raft_buffer *bufs[],
+                       unsigned *n_bufs)
+{
+  sider_raft *h = fsm->data;
+  if (h->ops.snapshot_encode == NULL) {
+    return fsmSnapshotNow(h, bufs, n_bufs);
+  }
+  return snapTake(h, bufs, n_bufs);
+}
+
 /* On success the FSM owns buf->base (libraft's contract); on failure libraft
  * still does. */
 static int fsmRestore(struct raft_fsm *fsm, struct raft_buffer *buf)
 {
-  sider_raft *h = fsm->data;
-  int rv = h->ops.restore(h->ops.ctx, buf->base, buf->len);
-  if (rv != 0) {
-    return rv;
-  }
-  raft_free(buf->base);
-  return 0;
+  return snapRestore(fsm->data, buf);
 }
 
 int sider_raft_create(uv_loop_t *loop, const sider_raft_options *opts,
@@ -334,6 +318,8 @@ int sider_raft_create(uv_loop_t *loop, const sider_raft_options *opts,
   if (opts->connect_retry_ms != 0) {
     raft_uv_set_connect_retry_delay(&h->io, opts->connect_retry_ms);
   }
+  h->loop = loop;
+  snapInit(h, loop);
   *out = h;
   return 0;
 }
@@ -358,19 +344,39 @@ int sider_raft_bootstrap(sider_raft *h, const sider_raft_server *servers,
 
 int sider_raft_start(sider_raft *h)
 {
-  return raft_start(&h->raft);
+  int rv = raft_start(&h->raft);
+  snapResetGap(h); /* Loading is not a stall. */
+  return rv;
 }
 
 struct shimApply {
   struct raft_apply req;
   sider_raft_apply_cb cb;
   void *arg;
+  sider_raft *h;
+  struct heldCompletion held;
 };
 
+static void applyFire(struct heldCompletion *held)
+{
+  struct shimApply *a = CONTAINER_OF(held, struct shimApply, held);
+  a->cb(a->arg, a->req.index, 0);
+  raft_free(a);
+}
+
+/* A success waits until the FSM has really applied the entry (see
+ * "Snapshots" above); a failure is reported at once. */
 static void applyCb(struct raft_apply *req, int status, void *result)
 {
   struct shimApply *a = req->data;
   (void)result;
+  if (status == 0) {
+    a->held.index = req->index;
+    a->held.fire = applyFire;
+    if (snapHoldCompletion(a->h, &a->held)) {
+      return;
+    }
+  }
   a->cb(a->arg, req->index, status);
   raft_free(a);
 }
@@ -397,6 +403,7 @@ int sider_raft_apply(sider_raft *h, const void *data, size_t len,
   a->req.data = a;
   a->cb = cb;
   a->arg = arg;
+  a->h = h;
   rv = raft_apply(&h->raft, &a->req, &buf, 1, applyCb);
   if (rv != 0) {
     /* NOTLEADER and NOSPACE are refused before libraft takes the buffer.
@@ -416,11 +423,28 @@ struct shimBarrier {
   struct raft_barrier req;
   sider_raft_done_cb cb;
   void *arg;
+  sider_raft *h;
+  struct heldCompletion held;
 };
 
+static void barrierFire(struct heldCompletion *held)
+{
+  struct shimBarrier *b = CONTAINER_OF(held, struct shimBarrier, held);
+  b->cb(b->arg, 0);
+  raft_free(b);
+}
+
+/* As applyCb: a barrier means "everything before me is applied". */
 static void barrierCb(struct raft_barrier *req, int status)
 {
   struct shimBarrier *b = req->data;
+  if (status == 0) {
+    b->held.index = req->index;
+    b->held.fire = barrierFire;
+    if (snapHoldCompletion(b->h, &b->held)) {
+      return;
+    }
+  }
   b->cb(b->arg, status);
   raft_free(b);
 }
@@ -436,6 +460,7 @@ int sider_raft_barrier(sider_raft *h, sider_raft_done_cb cb, void *arg)
   b->req.data = b;
   b->cb = cb;
   b->arg = arg;
+  b->h = h;
   rv = raft_barrier(&h->raft, &b->req, barrierCb);
   if (rv != 0) {
     raft_free(b);
@@ -585,7 +610,7 @@ void sider_raft_get_status(sider_raft *h, sider_raft_status *out)
   out->state = raft_state(r);
   out->term = raft_current_term(r);
   out->commit_index = raft_commit_index(r);
-  out->last_applied = raft_last_applied(r);
+  out->last_applied = snapFsmApplied(h);
   out->last_index = raft_last_index(r);
   raft_leader(r, &leader_id, &leader_address);
   out->leader_id = leader_id;
@@ -615,18 +640,25 @@ void sider_raft_configuration(sider_raft *h, sider_raft_server_fn fn,
   }
 }
 
-static void closeCb(struct raft *r)
+static void snapClosedCb(sider_raft *h)
 {
-  sider_raft *h = r->data;
   if (h->closed_cb != NULL) {
     h->closed_cb(h->closed_arg);
   }
+}
+
+/* libraft has failed what it will not complete; the snapshot module then
+ * reports what it held back before this handle counts as closed. */
+static void closeCb(struct raft *r)
+{
+  snapClose(r->data, snapClosedCb);
 }
 
 void sider_raft_close(sider_raft *h, sider_raft_closed_cb cb, void *arg)
 {
   h->closed_cb = cb;
   h->closed_arg = arg;
+  snapBeginClose(h);
   raft_close(&h->raft, closeCb);
 }
 
@@ -637,6 +669,7 @@ void sider_raft_destroy(sider_raft *h)
   }
   raft_uv_close(&h->io);
   raft_uv_tcp_close(&h->transport.inner);
+  snapDestroy(h);
   free(h);
 }
 
