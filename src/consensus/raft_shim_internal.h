@@ -33,7 +33,7 @@ struct nodelay_transport {
 struct tailEntry {
   uint64_t index;
   size_t len;
-  void *data; /* raft_malloc'd copy of the command (unframed). */
+  void *data; /* malloc'd copy of the command (unframed); ours only. */
 };
 
 /* A completion (raft_apply or raft_barrier) that libraft reported while the

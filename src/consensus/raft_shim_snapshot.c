@@ -136,7 +136,7 @@ static void tailAppend(sider_raft *h, uint64_t index, const void *data,
   struct tailEntry *e;
   if (s->tail_n == s->tail_cap) {
     size_t cap = s->tail_cap == 0 ? 1024 : 2 * s->tail_cap;
-    struct tailEntry *t = raft_realloc(s->tail, cap * sizeof *t);
+    struct tailEntry *t = realloc(s->tail, cap * sizeof *t);
     if (t == NULL) {
       fprintf(stderr, "consensus: out of memory holding log entry %llu\n",
               (unsigned long long)index);
@@ -148,7 +148,7 @@ static void tailAppend(sider_raft *h, uint64_t index, const void *data,
   e = &s->tail[s->tail_n];
   e->index = index;
   e->len = len;
-  e->data = raft_malloc(len == 0 ? 1 : len);
+  e->data = malloc(len == 0 ? 1 : len);
   if (e->data == NULL) {
     fprintf(stderr, "consensus: out of memory holding log entry %llu\n",
             (unsigned long long)index);
@@ -181,7 +181,7 @@ static void snapReplay(sider_raft *h, uint64_t budget_ns)
     s->replay_pos++;
     if (!s->base_ready) {
       /* Not part of a snapshot to come: free as we go. */
-      raft_free(e->data);
+      free(e->data);
       e->data = NULL;
     }
     if ((s->replay_pos & 31) == 0 && nowNs() - t0 > budget_ns) {
@@ -190,7 +190,7 @@ static void snapReplay(sider_raft *h, uint64_t budget_ns)
   }
   if (!s->base_ready && s->replay_pos == s->tail_n) {
     for (i = 0; i < s->tail_n; i++) {
-      raft_free(s->tail[i].data);
+      free(s->tail[i].data);
     }
     s->tail_n = 0;
     s->replay_pos = 0;
@@ -286,8 +286,11 @@ static void snapForgetBase(sider_raft *h)
   size_t i;
   s->base = NULL;
   s->base_ready = false;
+  if (s->replay_pos == 0) {
+    return; /* Also: `tail` may be NULL. */
+  }
   for (i = 0; i < s->replay_pos; i++) {
-    raft_free(s->tail[i].data);
+    free(s->tail[i].data);
   }
   memmove(s->tail, s->tail + s->replay_pos,
           (s->tail_n - s->replay_pos) * sizeof *s->tail);
@@ -568,9 +571,9 @@ void snapDestroy(sider_raft *h)
   size_t i;
   raft_free(s->base);
   for (i = 0; i < s->tail_n; i++) {
-    raft_free(s->tail[i].data);
+    free(s->tail[i].data);
   }
-  raft_free(s->tail);
+  free(s->tail);
   uv_cond_destroy(&s->cv);
   uv_mutex_destroy(&s->mu);
 }
