@@ -29,7 +29,9 @@ class StateMachine {
  public:
   virtual ~StateMachine() = default;
   virtual ApplyResult Apply(uint64_t raft_index, std::string_view command) = 0;
-  // The whole state as of the last applied entry.
+  // The whole state as of the last applied entry. The one exception to the
+  // threading rule above: consensus/ may call it on a worker thread, and
+  // then calls neither Apply nor Restore until it returns.
   virtual std::string Snapshot() = 0;
   // Replaces the whole state; kDataLoss if `bytes` is corrupt (and then
   // nothing changed).
