@@ -5,6 +5,8 @@
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <raft.h>
+#include <raft/uv.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,9 +35,21 @@ _Static_assert((int)SIDER_RAFT_ROLE_VOTER == (int)RAFT_VOTER, "roles");
 _Static_assert((int)SIDER_RAFT_ROLE_STANDBY == (int)RAFT_STANDBY, "roles");
 _Static_assert((int)SIDER_RAFT_ROLE_SPARE == (int)RAFT_SPARE, "roles");
 
+#define CONTAINER_OF(ptr, type, member) \
+  ((type *)((char *)(ptr) - offsetof(type, member)))
+
 /* ------------------------------------------------------------------------
  * TCP_NODELAY transport: a raft_uv_transport that forwards to libraft's TCP
  * transport (`inner`) and sets TCP_NODELAY on each stream it hands over. */
+
+struct nodelay_transport {
+  struct raft_uv_transport outer; /* Given to raft_uv_init(). */
+  struct raft_uv_transport inner; /* raft_uv_tcp. */
+  raft_uv_accept_cb accept_cb;
+  raft_uv_transport_close_cb close_cb;
+  uint64_t nodelay_sockets;
+  uint64_t nodelay_failures;
+};
 
 struct nodelay_connect {
   struct raft_uv_connect req; /* Passed to the inner transport. */
@@ -164,6 +178,17 @@ static int nodelayTransportInit(struct nodelay_transport *t, uv_loop_t *loop)
 /* ------------------------------------------------------------------------
  * The handle. */
 
+struct sider_raft {
+  struct nodelay_transport transport;
+  struct raft_io io;
+  struct raft_fsm fsm;
+  struct raft raft;
+  sider_raft_fsm_ops ops;
+  sider_raft_closed_cb closed_cb;
+  void *closed_arg;
+  struct bgSnapshot snap; /* raft_shim_snapshot.c */
+};
+
 /* Entry framing (persisted; never change it): libraft's disk format needs
  * every entry's length to be a multiple of 8, so a command is stored as
  * [8-byte little-endian command length][command][zero padding to 8]. */
@@ -224,17 +249,22 @@ static int fsmApply(struct raft_fsm *fsm, const struct raft_buffer *buf,
             index);
     abort();
   }
-  return snapApply(h, index, data, len);
+  return snapApply(&h->snap, index, data, len);
 }
 
-/* Version-1 FSM: libraft frees both the bufs array and each base. The
- * synchronous path (no snapshot_encode op) encodes on the loop thread. */
-static int fsmSnapshotNow(sider_raft *h, struct raft_buffer *bufs[],
-                          unsigned *n_bufs)
+/* Version-1 FSM: libraft frees both the bufs array and each base. With
+ * ops.snapshot_encode the snapshot module encodes off the loop thread;
+ * without it, ops.snapshot runs here. */
+static int fsmSnapshot(struct raft_fsm *fsm, struct raft_buffer *bufs[],
+                       unsigned *n_bufs)
 {
+  sider_raft *h = fsm->data;
   void *data = NULL;
   size_t len = 0;
   int rv;
+  if (h->ops.snapshot_encode != NULL) {
+    return snapTake(&h->snap, bufs, n_bufs);
+  }
   *bufs = raft_malloc(sizeof **bufs);
   if (*bufs == NULL) {
     return RAFT_NOMEM;
@@ -251,23 +281,12 @@ static int fsmSnapshotNow(sider_raft *h, struct raft_buffer *bufs[],
   return 0;
 }
 
-/* A nonzero return makes libraft drop this attempt (legacyTakeSnapshot) and
- * ask again on its next event while the threshold is still exceeded. */
-static int fsmSnapshot(struct raft_fsm *fsm, struct raft_buffer *bufs[],
-                       unsigned *n_bufs)
-{
-  sider_raft *h = fsm->data;
-  if (h->ops.snapshot_encode == NULL) {
-    return fsmSnapshotNow(h, bufs, n_bufs);
-  }
-  return snapTake(h, bufs, n_bufs);
-}
-
 /* On success the FSM owns buf->base (libraft's contract); on failure libraft
  * still does. */
 static int fsmRestore(struct raft_fsm *fsm, struct raft_buffer *buf)
 {
-  return snapRestore(fsm->data, buf);
+  sider_raft *h = fsm->data;
+  return snapRestore(&h->snap, buf);
 }
 
 int sider_raft_create(uv_loop_t *loop, const sider_raft_options *opts,
@@ -318,8 +337,7 @@ int sider_raft_create(uv_loop_t *loop, const sider_raft_options *opts,
   if (opts->connect_retry_ms != 0) {
     raft_uv_set_connect_retry_delay(&h->io, opts->connect_retry_ms);
   }
-  h->loop = loop;
-  snapInit(h, loop);
+  snapInit(&h->snap, loop, &h->raft, &h->ops);
   *out = h;
   return 0;
 }
@@ -345,7 +363,7 @@ int sider_raft_bootstrap(sider_raft *h, const sider_raft_server *servers,
 int sider_raft_start(sider_raft *h)
 {
   int rv = raft_start(&h->raft);
-  snapResetGap(h); /* Loading is not a stall. */
+  snapResetGap(&h->snap); /* Loading is not a stall. */
   return rv;
 }
 
@@ -365,7 +383,7 @@ static void applyFire(struct heldCompletion *held)
 }
 
 /* A success waits until the FSM has really applied the entry (see
- * "Snapshots" above); a failure is reported at once. */
+ * "Snapshots" in raft_shim.h); a failure is reported at once. */
 static void applyCb(struct raft_apply *req, int status, void *result)
 {
   struct shimApply *a = req->data;
@@ -373,7 +391,7 @@ static void applyCb(struct raft_apply *req, int status, void *result)
   if (status == 0) {
     a->held.index = req->index;
     a->held.fire = applyFire;
-    if (snapHoldCompletion(a->h, &a->held)) {
+    if (snapHoldCompletion(&a->h->snap, &a->held)) {
       return;
     }
   }
@@ -441,7 +459,7 @@ static void barrierCb(struct raft_barrier *req, int status)
   if (status == 0) {
     b->held.index = req->index;
     b->held.fire = barrierFire;
-    if (snapHoldCompletion(b->h, &b->held)) {
+    if (snapHoldCompletion(&b->h->snap, &b->held)) {
       return;
     }
   }
@@ -610,7 +628,7 @@ void sider_raft_get_status(sider_raft *h, sider_raft_status *out)
   out->state = raft_state(r);
   out->term = raft_current_term(r);
   out->commit_index = raft_commit_index(r);
-  out->last_applied = snapFsmApplied(h);
+  out->last_applied = snapFsmApplied(&h->snap);
   out->last_index = raft_last_index(r);
   raft_leader(r, &leader_id, &leader_address);
   out->leader_id = leader_id;
@@ -640,25 +658,28 @@ void sider_raft_configuration(sider_raft *h, sider_raft_server_fn fn,
   }
 }
 
-static void snapClosedCb(sider_raft *h)
+static void snapClosedCb(void *arg)
 {
+  sider_raft *h = arg;
   if (h->closed_cb != NULL) {
     h->closed_cb(h->closed_arg);
   }
 }
 
 /* libraft has failed what it will not complete; the snapshot module then
- * reports what it held back before this handle counts as closed. */
+ * applies and reports what it held back before the handle counts as
+ * closed. */
 static void closeCb(struct raft *r)
 {
-  snapClose(r->data, snapClosedCb);
+  sider_raft *h = r->data;
+  snapClose(&h->snap, snapClosedCb, h);
 }
 
 void sider_raft_close(sider_raft *h, sider_raft_closed_cb cb, void *arg)
 {
   h->closed_cb = cb;
   h->closed_arg = arg;
-  snapBeginClose(h);
+  snapBeginClose(&h->snap);
   raft_close(&h->raft, closeCb);
 }
 
@@ -669,7 +690,7 @@ void sider_raft_destroy(sider_raft *h)
   }
   raft_uv_close(&h->io);
   raft_uv_tcp_close(&h->transport.inner);
-  snapDestroy(h);
+  snapDestroy(&h->snap);
   free(h);
 }
 

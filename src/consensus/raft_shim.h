@@ -1,4 +1,5 @@
-/* raft_shim: the only translation unit that includes <raft.h>.
+/* raft_shim: the only C files that include <raft.h> (raft_shim.c and its
+ * snapshot module raft_shim_snapshot.c).
  *
  * libraft 0.22's header is not valid C++ (its ABI-compatibility static
  * asserts declare types inside sizeof), so every libraft and raft/uv call
@@ -8,7 +9,8 @@
  * Threading: everything here runs on the thread that runs the uv loop given
  * to sider_raft_create(); no function is thread-safe. Callbacks (FSM ops and
  * request completions) are invoked on that thread, never from inside the
- * call that submitted the request.
+ * call that submitted the request, except ops.snapshot_encode (a libuv pool
+ * thread; see "Snapshots").
  *
  * Ownership: the handle owns libraft, its raft_io (log and snapshots on disk)
  * and its TCP transport. The caller owns the uv loop. After a successful

@@ -1,6 +1,5 @@
-/* raft_shim_internal: the sider_raft handle's layout, shared by the two C
- * files of the shim (raft_shim.c: libraft wiring, transport, requests;
- * raft_shim_snapshot.c: snapshots encoded off the loop thread, see
+/* raft_shim_internal: the shim's snapshot module (raft_shim_snapshot.c), as
+ * raft_shim.c sees it: Raft snapshots encoded off the loop thread (see
  * "Snapshots" in raft_shim.h). C only; includes <raft.h>.
  *
  * Threading: the loop thread, except where bgSnapshot says otherwise. */
@@ -8,25 +7,12 @@
 #define SIDER_CONSENSUS_RAFT_SHIM_INTERNAL_H_
 
 #include <raft.h>
-#include <raft/uv.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <uv.h>
 
 #include "consensus/raft_shim.h"
-
-#define CONTAINER_OF(ptr, type, member) \
-  ((type *)((char *)(ptr) - offsetof(type, member)))
-
-struct nodelay_transport {
-  struct raft_uv_transport outer; /* Given to raft_uv_init(). */
-  struct raft_uv_transport inner; /* raft_uv_tcp. */
-  raft_uv_accept_cb accept_cb;
-  raft_uv_transport_close_cb close_cb;
-  uint64_t nodelay_sockets;
-  uint64_t nodelay_failures;
-};
 
 /* A command that libraft has applied but the FSM has not (yet), or that
  * belongs to the tail of the snapshot being built. */
@@ -44,10 +30,13 @@ struct heldCompletion {
   void (*fire)(struct heldCompletion *held);
 };
 
-/* The background snapshot (see "Snapshots" in raft_shim.h). Loop thread
- * only, except `done`/`rv`/`data`/`len`, which the worker writes and the
+/* The background snapshot (see "Snapshots" in raft_shim.h), a member of
+ * the sider_raft handle. Loop thread only, except `done`/`rv`/`data`/`len`, which the worker writes and the
  * loop thread reads under `mu` (or after the work's after-callback). */
 struct bgSnapshot {
+  uv_loop_t *loop;
+  struct raft *raft;              /* For last_applied. */
+  const sider_raft_fsm_ops *ops;  /* The handle's. */
   uv_work_t work;
   uv_mutex_t mu;
   uv_cond_t cv;
@@ -74,45 +63,33 @@ struct bgSnapshot {
   uv_timer_t gap_timer;
   uint64_t gap_last_ns, gap_max_ns;
   int handles_open; /* Of replay_idle and gap_timer. */
-  void (*closed_cb)(sider_raft *h);
-};
-
-struct sider_raft {
-  struct nodelay_transport transport;
-  struct raft_io io;
-  struct raft_fsm fsm;
-  struct raft raft;
-  sider_raft_fsm_ops ops;
-  sider_raft_closed_cb closed_cb;
+  void (*closed_cb)(void *arg);
   void *closed_arg;
-  uv_loop_t *loop;
-  struct bgSnapshot snap;
 };
 
-/* ---- raft_shim_snapshot.c ------------------------------------------------ */
-
-void snapInit(sider_raft *h, uv_loop_t *loop);
+void snapInit(struct bgSnapshot *s, uv_loop_t *loop, struct raft *raft,
+              const sider_raft_fsm_ops *ops);
 /* Restarts the loop stall detector (after loading the log). */
-void snapResetGap(sider_raft *h);
+void snapResetGap(struct bgSnapshot *s);
 /* A decoded committed command from libraft's apply: applies it, or holds it
  * while a snapshot is being encoded or older commands are still held. */
-int snapApply(sider_raft *h, uint64_t index, const void *data, size_t len);
+int snapApply(struct bgSnapshot *s, uint64_t index, const void *data, size_t len);
 /* libraft's snapshot request for an FSM with ops.snapshot_encode. */
-int snapTake(sider_raft *h, struct raft_buffer *bufs[], unsigned *n_bufs);
+int snapTake(struct bgSnapshot *s, struct raft_buffer *bufs[], unsigned *n_bufs);
 /* libraft's restore: an envelope or a plain ops.snapshot() encoding. On
  * success the buffer's bytes are freed (libraft's contract). */
-int snapRestore(sider_raft *h, struct raft_buffer *buf);
+int snapRestore(struct bgSnapshot *s, struct raft_buffer *buf);
 /* The index through which the FSM has really applied. */
-uint64_t snapFsmApplied(sider_raft *h);
+uint64_t snapFsmApplied(struct bgSnapshot *s);
 /* Queues a successful completion at c->index until the FSM has applied
  * through it; false if the caller should fire it now. */
-bool snapHoldCompletion(sider_raft *h, struct heldCompletion *c);
+bool snapHoldCompletion(struct bgSnapshot *s, struct heldCompletion *c);
 /* sider_raft_close: no new encode starts. */
-void snapBeginClose(sider_raft *h);
+void snapBeginClose(struct bgSnapshot *s);
 /* libraft has closed: waits for a running encode, applies and reports what
  * is held, closes the module's handles, then calls `cb`. */
-void snapClose(sider_raft *h, void (*cb)(sider_raft *h));
+void snapClose(struct bgSnapshot *s, void (*cb)(void *arg), void *arg);
 /* Frees what is left; after the loop has ended. */
-void snapDestroy(sider_raft *h);
+void snapDestroy(struct bgSnapshot *s);
 
 #endif /* SIDER_CONSENSUS_RAFT_SHIM_INTERNAL_H_ */

@@ -88,19 +88,17 @@ static size_t pad8(size_t n)
 
 /* The index through which the FSM has really applied: libraft's
  * last_applied, unless commands are held. */
-uint64_t snapFsmApplied(sider_raft *h)
+uint64_t snapFsmApplied(struct bgSnapshot *s)
 {
-  const struct bgSnapshot *s = &h->snap;
   if (s->replay_pos < s->tail_n) {
     return s->tail[s->replay_pos].index - 1;
   }
-  return raft_last_applied(&h->raft);
+  return raft_last_applied(s->raft);
 }
 
-static void heldFire(sider_raft *h)
+static void heldFire(struct bgSnapshot *s)
 {
-  struct bgSnapshot *s = &h->snap;
-  const uint64_t applied = snapFsmApplied(h);
+  const uint64_t applied = snapFsmApplied(s);
   while (s->held_head != NULL && s->held_head->index <= applied) {
     struct heldCompletion *c = s->held_head;
     s->held_head = c->next;
@@ -113,10 +111,9 @@ static void heldFire(sider_raft *h)
 
 /* Queues `c` if the FSM has not applied through c->index (or earlier
  * completions wait); returns false if the caller should fire it now. */
-bool snapHoldCompletion(sider_raft *h, struct heldCompletion *c)
+bool snapHoldCompletion(struct bgSnapshot *s, struct heldCompletion *c)
 {
-  struct bgSnapshot *s = &h->snap;
-  if (s->held_head == NULL && c->index <= snapFsmApplied(h)) {
+  if (s->held_head == NULL && c->index <= snapFsmApplied(s)) {
     return false;
   }
   c->next = NULL;
@@ -129,10 +126,9 @@ bool snapHoldCompletion(sider_raft *h, struct heldCompletion *c)
   return true;
 }
 
-static void tailAppend(sider_raft *h, uint64_t index, const void *data,
+static void tailAppend(struct bgSnapshot *s, uint64_t index, const void *data,
                        size_t len)
 {
-  struct bgSnapshot *s = &h->snap;
   struct tailEntry *e;
   if (s->tail_n == s->tail_cap) {
     size_t cap = s->tail_cap == 0 ? 1024 : 2 * s->tail_cap;
@@ -158,9 +154,9 @@ static void tailAppend(sider_raft *h, uint64_t index, const void *data,
   s->tail_n++;
 }
 
-static void tailApplyOne(sider_raft *h, const struct tailEntry *e)
+static void tailApplyOne(struct bgSnapshot *s, const struct tailEntry *e)
 {
-  if (h->ops.apply(h->ops.ctx, e->index, e->data, e->len) != 0) {
+  if (s->ops->apply(s->ops->ctx, e->index, e->data, e->len) != 0) {
     /* libraft treats a failed apply as fatal too (it asserts). */
     fprintf(stderr, "consensus: applying held log entry %llu failed\n",
             (unsigned long long)e->index);
@@ -170,14 +166,13 @@ static void tailApplyOne(sider_raft *h, const struct tailEntry *e)
 
 /* Applies held commands, for at most `budget_ns` of loop time, then fires
  * the completions they satisfy. */
-static void snapReplay(sider_raft *h, uint64_t budget_ns)
+static void snapReplay(struct bgSnapshot *s, uint64_t budget_ns)
 {
-  struct bgSnapshot *s = &h->snap;
   const uint64_t t0 = nowNs();
   size_t i;
   while (!s->encoding && s->replay_pos < s->tail_n) {
     struct tailEntry *e = &s->tail[s->replay_pos];
-    tailApplyOne(h, e);
+    tailApplyOne(s, e);
     s->replay_pos++;
     if (!s->base_ready) {
       /* Not part of a snapshot to come: free as we go. */
@@ -195,38 +190,37 @@ static void snapReplay(sider_raft *h, uint64_t budget_ns)
     s->tail_n = 0;
     s->replay_pos = 0;
   }
-  heldFire(h);
+  heldFire(s);
 }
 
 static void replayIdleCb(uv_idle_t *idle)
 {
-  sider_raft *h = idle->data;
-  snapReplay(h, REPLAY_SLICE_NS);
-  if (h->snap.encoding || h->snap.replay_pos == h->snap.tail_n) {
+  struct bgSnapshot *s = idle->data;
+  snapReplay(s, REPLAY_SLICE_NS);
+  if (s->encoding || s->replay_pos == s->tail_n) {
     uv_idle_stop(idle);
   }
 }
 
 static void gapTimerCb(uv_timer_t *timer)
 {
-  sider_raft *h = timer->data;
+  struct bgSnapshot *s = timer->data;
   const uint64_t now = nowNs();
-  if (h->snap.gap_last_ns != 0 && now - h->snap.gap_last_ns > h->snap.gap_max_ns) {
-    h->snap.gap_max_ns = now - h->snap.gap_last_ns;
+  if (s->gap_last_ns != 0 && now - s->gap_last_ns > s->gap_max_ns) {
+    s->gap_max_ns = now - s->gap_last_ns;
   }
-  h->snap.gap_last_ns = now;
+  s->gap_last_ns = now;
 }
 
 /* libuv pool thread. The loop thread neither applies nor restores while
  * `encoding` is set, so the FSM holds still. */
 static void snapWorkCb(uv_work_t *work)
 {
-  sider_raft *h = work->data;
-  struct bgSnapshot *s = &h->snap;
+  struct bgSnapshot *s = work->data;
   void *data = NULL;
   size_t len = 0;
   const uint64_t t0 = nowNs();
-  int rv = h->ops.snapshot_encode(h->ops.ctx, &data, &len);
+  int rv = s->ops->snapshot_encode(s->ops->ctx, &data, &len);
   uv_mutex_lock(&s->mu);
   s->rv = rv;
   s->data = rv == 0 ? data : NULL;
@@ -239,9 +233,8 @@ static void snapWorkCb(uv_work_t *work)
 
 /* Loop thread, once the worker is done: keeps its encoding as the base of
  * the next snapshot and lets the FSM move again. Idempotent. */
-static void snapCollect(sider_raft *h)
+static void snapCollect(struct bgSnapshot *s)
 {
-  struct bgSnapshot *s = &h->snap;
   int rv;
   void *data;
   size_t len;
@@ -272,17 +265,16 @@ static void snapCollect(sider_raft *h)
 
 static void snapAfterWorkCb(uv_work_t *work, int status)
 {
-  sider_raft *h = work->data;
+  struct bgSnapshot *s = work->data;
   (void)status; /* Never cancelled. */
-  h->snap.work_busy = false;
-  snapCollect(h);
+  s->work_busy = false;
+  snapCollect(s);
 }
 
 /* The base is gone (handed to libraft, or dropped): the commands recorded
  * for its tail are no longer needed once applied; keep only the rest. */
-static void snapForgetBase(sider_raft *h)
+static void snapForgetBase(struct bgSnapshot *s)
 {
-  struct bgSnapshot *s = &h->snap;
   size_t i;
   s->base = NULL;
   s->base_ready = false;
@@ -300,37 +292,35 @@ static void snapForgetBase(sider_raft *h)
 
 /* Drops a base that will never be handed to libraft; held commands not yet
  * applied stay held. */
-static void snapDropBase(sider_raft *h)
+static void snapDropBase(struct bgSnapshot *s)
 {
-  if (h->snap.base_ready) {
-    raft_free(h->snap.base);
-    snapForgetBase(h);
+  if (s->base_ready) {
+    raft_free(s->base);
+    snapForgetBase(s);
   }
 }
 
 /* Waits for a running encode (blocking the loop thread: only for a restore
  * or shutdown, which need the FSM to themselves), applies every held
  * command, fires the held completions and forgets any base. */
-static void snapQuiesce(sider_raft *h)
+static void snapQuiesce(struct bgSnapshot *s)
 {
-  struct bgSnapshot *s = &h->snap;
-  snapCollect(h);
-  snapDropBase(h);
-  snapReplay(h, UINT64_MAX);
+  snapCollect(s);
+  snapDropBase(s);
+  snapReplay(s, UINT64_MAX);
   uv_idle_stop(&s->replay_idle);
 }
 
-static void snapStart(sider_raft *h)
+static void snapStart(struct bgSnapshot *s)
 {
-  struct bgSnapshot *s = &h->snap;
-  s->base_index = raft_last_applied(&h->raft);
+  s->base_index = raft_last_applied(s->raft);
   s->done = false;
   s->encoding = true;
   s->work_busy = true;
   s->started_ns = nowNs();
   s->gap_max_ns = 0;
-  s->work.data = h;
-  if (uv_queue_work(h->loop, &s->work, snapWorkCb,
+  s->work.data = s;
+  if (uv_queue_work(s->loop, &s->work, snapWorkCb,
                     snapAfterWorkCb) != 0) {
     s->encoding = false;
     s->work_busy = false;
@@ -339,12 +329,11 @@ static void snapStart(sider_raft *h)
 
 /* Hands libraft the envelope: the base plus every command recorded since
  * base_index (all of them applied by libraft, so all <= its snapshot index). */
-static int snapHandOver(sider_raft *h, struct raft_buffer *bufs[],
+static int snapHandOver(struct bgSnapshot *s, struct raft_buffer *bufs[],
                         unsigned *n_bufs)
 {
-  struct bgSnapshot *s = &h->snap;
   const uint64_t t0 = nowNs();
-  const uint64_t index = raft_last_applied(&h->raft);
+  const uint64_t index = raft_last_applied(s->raft);
   unsigned char *hdr, *tail, *p;
   size_t tail_len = 0, i;
   sider_raft_snapshot_info info;
@@ -393,10 +382,10 @@ static int snapHandOver(sider_raft *h, struct raft_buffer *bufs[],
   info.handover_us = 0;
   info.max_loop_gap_ms = s->gap_max_ns / 1000000;
 
-  snapForgetBase(h); /* libraft owns the base now (version-1 FSM). */
+  snapForgetBase(s); /* libraft owns the base now (version-1 FSM). */
   info.handover_us = (nowNs() - t0) / 1000;
-  if (h->ops.snapshot_taken != NULL) {
-    h->ops.snapshot_taken(h->ops.ctx, &info);
+  if (s->ops->snapshot_taken != NULL) {
+    s->ops->snapshot_taken(s->ops->ctx, &info);
   }
   return 0;
 }
@@ -440,7 +429,7 @@ static bool envelopeCheck(const unsigned char *p, size_t len)
   return t == end;
 }
 
-static int restoreEnvelope(sider_raft *h, const unsigned char *p, size_t len)
+static int restoreEnvelope(struct bgSnapshot *s, const unsigned char *p, size_t len)
 {
   const unsigned char *t;
   uint64_t base_len, count, i;
@@ -451,7 +440,7 @@ static int restoreEnvelope(sider_raft *h, const unsigned char *p, size_t len)
   }
   base_len = getU64(p + 8);
   count = getU64(p + 16);
-  rv = h->ops.restore(h->ops.ctx, p + ENVELOPE_HEADER, base_len);
+  rv = s->ops->restore(s->ops->ctx, p + ENVELOPE_HEADER, base_len);
   if (rv != 0) {
     return rv;
   }
@@ -461,24 +450,23 @@ static int restoreEnvelope(sider_raft *h, const unsigned char *p, size_t len)
     e.index = getU64(t);
     e.len = getU64(t + 8);
     e.data = (void *)(t + 16);
-    tailApplyOne(h, &e);
+    tailApplyOne(s, &e);
     t += 16 + pad8(e.len);
   }
   return 0;
 }
 
-int snapApply(sider_raft *h, uint64_t index, const void *data, size_t len)
+int snapApply(struct bgSnapshot *s, uint64_t index, const void *data, size_t len)
 {
-  struct bgSnapshot *s = &h->snap;
   const bool behind = s->encoding || s->replay_pos < s->tail_n;
   int rv;
   if (behind || s->base_ready) {
-    tailAppend(h, index, data, len);
+    tailAppend(s, index, data, len);
   }
   if (behind) {
     return 0; /* Applied by snapReplay, in order. */
   }
-  rv = h->ops.apply(h->ops.ctx, index, data, len);
+  rv = s->ops->apply(s->ops->ctx, index, data, len);
   if (s->base_ready) {
     s->replay_pos = s->tail_n;
   }
@@ -487,31 +475,30 @@ int snapApply(sider_raft *h, uint64_t index, const void *data, size_t len)
 
 /* A nonzero return makes libraft drop this attempt (legacyTakeSnapshot) and
  * ask again on its next event while the threshold is still exceeded. */
-int snapTake(sider_raft *h, struct raft_buffer *bufs[], unsigned *n_bufs)
+int snapTake(struct bgSnapshot *s, struct raft_buffer *bufs[], unsigned *n_bufs)
 {
-  struct bgSnapshot *s = &h->snap;
   if (s->base_ready) {
-    return snapHandOver(h, bufs, n_bufs);
+    return snapHandOver(s, bufs, n_bufs);
   }
   /* Start only from a quiet FSM: nothing held, so it is exactly as of
    * last_applied. */
   if (!s->work_busy && !s->closing && s->replay_pos == s->tail_n) {
-    snapStart(h);
+    snapStart(s);
   }
   return RAFT_BUSY;
 }
 
-int snapRestore(sider_raft *h, struct raft_buffer *buf)
+int snapRestore(struct bgSnapshot *s, struct raft_buffer *buf)
 {
   int rv;
   /* The restore replaces the FSM: it needs the worker gone, and the held
    * commands (all below the snapshot's index) applied so that their
    * completions carry real results. */
-  snapQuiesce(h);
+  snapQuiesce(s);
   if (buf->len >= 4 && memcmp(buf->base, envelopeMagic, 4) == 0) {
-    rv = restoreEnvelope(h, buf->base, buf->len);
+    rv = restoreEnvelope(s, buf->base, buf->len);
   } else {
-    rv = h->ops.restore(h->ops.ctx, buf->base, buf->len);
+    rv = s->ops->restore(s->ops->ctx, buf->base, buf->len);
   }
   if (rv != 0) {
     return rv;
@@ -520,54 +507,56 @@ int snapRestore(sider_raft *h, struct raft_buffer *buf)
   return 0;
 }
 
-void snapInit(sider_raft *h, uv_loop_t *loop)
+void snapInit(struct bgSnapshot *s, uv_loop_t *loop, struct raft *raft,
+              const sider_raft_fsm_ops *ops)
 {
-  struct bgSnapshot *s = &h->snap;
+  s->loop = loop;
+  s->raft = raft;
+  s->ops = ops;
   uv_mutex_init(&s->mu);
   uv_cond_init(&s->cv);
   uv_idle_init(loop, &s->replay_idle);
-  s->replay_idle.data = h;
+  s->replay_idle.data = s;
   uv_timer_init(loop, &s->gap_timer);
-  s->gap_timer.data = h;
+  s->gap_timer.data = s;
   uv_timer_start(&s->gap_timer, gapTimerCb, GAP_TIMER_MS, GAP_TIMER_MS);
   s->handles_open = 2;
 }
 
-void snapResetGap(sider_raft *h)
+void snapResetGap(struct bgSnapshot *s)
 {
-  h->snap.gap_last_ns = 0;
-  h->snap.gap_max_ns = 0;
+  s->gap_last_ns = 0;
+  s->gap_max_ns = 0;
 }
 
-void snapBeginClose(sider_raft *h)
+void snapBeginClose(struct bgSnapshot *s)
 {
-  h->snap.closing = true;
+  s->closing = true;
 }
 
 static void handleClosedCb(uv_handle_t *handle)
 {
-  sider_raft *h = handle->data;
-  if (--h->snap.handles_open == 0) {
-    h->snap.closed_cb(h);
+  struct bgSnapshot *s = handle->data;
+  if (--s->handles_open == 0) {
+    s->closed_cb(s->closed_arg);
   }
 }
 
 /* A running encode is waited for; its after-callback still runs later, as
  * a no-op, before the loop can end. */
-void snapClose(sider_raft *h, void (*cb)(sider_raft *h))
+void snapClose(struct bgSnapshot *s, void (*cb)(void *arg), void *arg)
 {
-  struct bgSnapshot *s = &h->snap;
   s->closing = true;
-  snapQuiesce(h);
+  snapQuiesce(s);
   s->closed_cb = cb;
+  s->closed_arg = arg;
   uv_timer_stop(&s->gap_timer);
   uv_close((uv_handle_t *)&s->replay_idle, handleClosedCb);
   uv_close((uv_handle_t *)&s->gap_timer, handleClosedCb);
 }
 
-void snapDestroy(sider_raft *h)
+void snapDestroy(struct bgSnapshot *s)
 {
-  struct bgSnapshot *s = &h->snap;
   size_t i;
   raft_free(s->base);
   for (i = 0; i < s->tail_n; i++) {
