@@ -1,7 +1,9 @@
 // StateMachine: what consensus/ applies committed entries to. The FSM
 // (fsm/fsm.h) implements it; consensus/ depends only on this interface.
 //
-// Threading: every method is called on the consensus thread only.
+// Threading: every method is called on the consensus thread only, except
+// Snapshot: consensus/ may call it on a worker thread, and then calls
+// neither Apply nor Restore until it returns.
 // Determinism: Apply must depend only on (raft_index, command) and the
 // current state — no clock, randomness or node-local config — so every
 // replica ends byte-identical. An entry that cannot be decoded aborts the
@@ -29,9 +31,7 @@ class StateMachine {
  public:
   virtual ~StateMachine() = default;
   virtual ApplyResult Apply(uint64_t raft_index, std::string_view command) = 0;
-  // The whole state as of the last applied entry. The one exception to the
-  // threading rule above: consensus/ may call it on a worker thread, and
-  // then calls neither Apply nor Restore until it returns.
+  // The whole state as of the last applied entry.
   virtual std::string Snapshot() = 0;
   // Replaces the whole state; kDataLoss if `bytes` is corrupt (and then
   // nothing changed).
