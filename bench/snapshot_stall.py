@@ -73,8 +73,10 @@ def main():
         stop.set()
         poller.join()
         print("load average after: ", open("/proc/loadavg").read().strip())
-        print("registrations: %d acknowledged, %d failed, %.0f/s over %.1f s"
-              % (res["ops"], res["errors"], res["ops_per_s"], time.monotonic() - t0))
+        print("registrations: %d acknowledged, %d failed, %.0f/s over %.1f s; "
+              "latency p50 %.1f ms, p99 %.1f ms, max %.1f ms"
+              % (res["ops"], res["errors"], res["ops_per_s"], time.monotonic() - t0,
+                 res["p50_ms"], res["p99_ms"], res["max_ms"]))
         changes = [(round(t - t0, 1), l) for t, l in seen]
         print("leader answers of member 0 (s since load start, leader):", changes)
         for m in cluster.members:
