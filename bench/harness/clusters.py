@@ -86,6 +86,7 @@ class SiderCluster(Cluster):
     (--bootstrap-expect, --join); a build without them runs one member
     (`--bootstrap`), and `size` says which one ran."""
     system = "sider"
+    log_level = "warn"  # bench/snapshot_stall.py wants the info lines.
 
     def __init__(self, procs, workdir, size, binary):
         self.binary = binary
@@ -122,7 +123,7 @@ class SiderCluster(Cluster):
         argv = [self.binary, "server", "--node", m.name, "--data-dir", m.data_dir,
                 "--http-addr", "%s:%d" % (HOST, m.client_port),
                 "--raft-addr", "%s:%d" % (HOST, m.extra["raft_port"]),
-                "--log-level", "warn"]
+                "--log-level", self.log_level]
         if self.size == 1:
             argv.append("--bootstrap")
         else:

@@ -53,7 +53,14 @@ Status RaftNode::Loop::Open() {
   opts.pre_vote = o.pre_vote;
   opts.connect_retry_ms = o.connect_retry_ms;
   opts.leader_loss_stagger_ms = o.leader_loss_stagger_ms;
-  const sider_raft_fsm_ops ops{this, &ApplyOp, &SnapshotOp, &RestoreOp};
+  sider_raft_fsm_ops ops{};
+  ops.ctx = this;
+  ops.apply = &ApplyOp;
+  ops.snapshot = &SnapshotOp;
+  ops.restore = &RestoreOp;
+  // Snapshots are encoded on a libuv pool thread (raft_shim.h, "Snapshots").
+  ops.snapshot_encode = &SnapshotOp;
+  ops.snapshot_taken = &SnapshotTakenOp;
   char err[256] = {};
   if (sider_raft_create(&loop_, &opts, &ops, &raft_, err, sizeof err) != 0) {
     raft_ = nullptr;
@@ -250,11 +257,14 @@ int RaftNode::Loop::ApplyOp(void* ctx, uint64_t index, const void* data,
   return 0;
 }
 
+// On a libuv pool thread (as snapshot_encode) while the shim keeps the
+// consensus thread from applying or restoring; only reads the state.
 int RaftNode::Loop::SnapshotOp(void* ctx, void** data, size_t* len) noexcept {
   auto* loop = static_cast<Loop*>(ctx);
   const auto start = std::chrono::steady_clock::now();
   const std::string bytes = loop->node_->sm_->Snapshot();
-  spdlog::info("consensus: snapshot of {} bytes encoded in {} us", bytes.size(),
+  spdlog::info("consensus: snapshot of {} bytes encoded in {} us (worker)",
+               bytes.size(),
                std::chrono::duration_cast<std::chrono::microseconds>(
                    std::chrono::steady_clock::now() - start)
                    .count());
@@ -265,6 +275,17 @@ int RaftNode::Loop::SnapshotOp(void* ctx, void** data, size_t* len) noexcept {
   *data = copy;
   *len = bytes.size();
   return 0;
+}
+
+void RaftNode::Loop::SnapshotTakenOp(
+    void* ctx, const sider_raft_snapshot_info* info) noexcept {
+  (void)ctx;
+  spdlog::info(
+      "consensus: snapshot at index {} handed to libraft: state of index {} "
+      "({} us on a worker) + {} commands replayed on restore, {} bytes; "
+      "consensus thread {} us to build it, longest loop gap {} ms",
+      info->index, info->base_index, info->encode_us, info->tail_entries,
+      info->bytes, info->handover_us, info->max_loop_gap_ms);
 }
 
 int RaftNode::Loop::RestoreOp(void* ctx, const void* data,

@@ -67,6 +67,8 @@ class RaftNode::Loop {
                      size_t len) noexcept;
   static int SnapshotOp(void* ctx, void** data, size_t* len) noexcept;
   static int RestoreOp(void* ctx, const void* data, size_t len) noexcept;
+  static void SnapshotTakenOp(void* ctx,
+                              const sider_raft_snapshot_info* info) noexcept;
   static void OnApplied(void* arg, uint64_t index, int status) noexcept;
   static void OnOpDone(void* arg, int status) noexcept;
   static void OnRaftClosed(void* arg) noexcept;

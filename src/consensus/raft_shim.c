@@ -12,6 +12,8 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "consensus/raft_shim_internal.h"
+
 _Static_assert((int)SIDER_RAFT_NOMEM == (int)RAFT_NOMEM, "error codes");
 _Static_assert((int)SIDER_RAFT_BADID == (int)RAFT_BADID, "error codes");
 _Static_assert((int)SIDER_RAFT_NOTLEADER == (int)RAFT_NOTLEADER, "error codes");
@@ -213,6 +215,7 @@ struct sider_raft {
   raft_id probe_leader;
   raft_time probe_contact; /* election_timer_start when last probed. */
   raft_time probe_at;
+  struct bgSnapshot snap; /* raft_shim_snapshot.c */
 };
 
 /* Entry framing (persisted; never change it): libraft's disk format needs
@@ -275,10 +278,12 @@ static int fsmApply(struct raft_fsm *fsm, const struct raft_buffer *buf,
             index);
     abort();
   }
-  return h->ops.apply(h->ops.ctx, index, data, len);
+  return snapApply(&h->snap, index, data, len);
 }
 
-/* Version-1 FSM: libraft frees both the bufs array and each base. */
+/* Version-1 FSM: libraft frees both the bufs array and each base. With
+ * ops.snapshot_encode the snapshot module encodes off the loop thread;
+ * without it, ops.snapshot runs here. */
 static int fsmSnapshot(struct raft_fsm *fsm, struct raft_buffer *bufs[],
                        unsigned *n_bufs)
 {
@@ -286,6 +291,9 @@ static int fsmSnapshot(struct raft_fsm *fsm, struct raft_buffer *bufs[],
   void *data = NULL;
   size_t len = 0;
   int rv;
+  if (h->ops.snapshot_encode != NULL) {
+    return snapTake(&h->snap, bufs, n_bufs);
+  }
   *bufs = raft_malloc(sizeof **bufs);
   if (*bufs == NULL) {
     return RAFT_NOMEM;
@@ -307,12 +315,7 @@ static int fsmSnapshot(struct raft_fsm *fsm, struct raft_buffer *bufs[],
 static int fsmRestore(struct raft_fsm *fsm, struct raft_buffer *buf)
 {
   sider_raft *h = fsm->data;
-  int rv = h->ops.restore(h->ops.ctx, buf->base, buf->len);
-  if (rv != 0) {
-    return rv;
-  }
-  raft_free(buf->base);
-  return 0;
+  return snapRestore(&h->snap, buf);
 }
 
 /* ------------------------------------------------------------------------
@@ -548,6 +551,7 @@ int sider_raft_create(uv_loop_t *loop, const sider_raft_options *opts,
   h->probe_timer.data = h;
   h->transport.connect_failed = connectFailed;
   h->transport.connect_failed_arg = h;
+  snapInit(&h->snap, loop, &h->raft, &h->ops);
   *out = h;
   return 0;
 }
@@ -572,7 +576,8 @@ int sider_raft_bootstrap(sider_raft *h, const sider_raft_server *servers,
 
 int sider_raft_start(sider_raft *h)
 {
-  const int rv = raft_start(&h->raft);
+  int rv = raft_start(&h->raft);
+  snapResetGap(&h->snap); /* Loading is not a stall. */
   if (rv == 0 && h->stagger_ms != 0) {
     uv_timer_start(&h->probe_timer, probeTimerCb, h->raft.heartbeat_timeout,
                    h->raft.heartbeat_timeout);
@@ -584,12 +589,30 @@ struct shimApply {
   struct raft_apply req;
   sider_raft_apply_cb cb;
   void *arg;
+  sider_raft *h;
+  struct heldCompletion held;
 };
 
+static void applyFire(struct heldCompletion *held)
+{
+  struct shimApply *a = CONTAINER_OF(held, struct shimApply, held);
+  a->cb(a->arg, a->req.index, 0);
+  raft_free(a);
+}
+
+/* A success waits until the FSM has really applied the entry (see
+ * "Snapshots" in raft_shim.h); a failure is reported at once. */
 static void applyCb(struct raft_apply *req, int status, void *result)
 {
   struct shimApply *a = req->data;
   (void)result;
+  if (status == 0) {
+    a->held.index = req->index;
+    a->held.fire = applyFire;
+    if (snapHoldCompletion(&a->h->snap, &a->held)) {
+      return;
+    }
+  }
   a->cb(a->arg, req->index, status);
   raft_free(a);
 }
@@ -616,6 +639,7 @@ int sider_raft_apply(sider_raft *h, const void *data, size_t len,
   a->req.data = a;
   a->cb = cb;
   a->arg = arg;
+  a->h = h;
   rv = raft_apply(&h->raft, &a->req, &buf, 1, applyCb);
   if (rv != 0) {
     /* NOTLEADER and NOSPACE are refused before libraft takes the buffer.
@@ -635,11 +659,28 @@ struct shimBarrier {
   struct raft_barrier req;
   sider_raft_done_cb cb;
   void *arg;
+  sider_raft *h;
+  struct heldCompletion held;
 };
 
+static void barrierFire(struct heldCompletion *held)
+{
+  struct shimBarrier *b = CONTAINER_OF(held, struct shimBarrier, held);
+  b->cb(b->arg, 0);
+  raft_free(b);
+}
+
+/* As applyCb: a barrier means "everything before me is applied". */
 static void barrierCb(struct raft_barrier *req, int status)
 {
   struct shimBarrier *b = req->data;
+  if (status == 0) {
+    b->held.index = req->index;
+    b->held.fire = barrierFire;
+    if (snapHoldCompletion(&b->h->snap, &b->held)) {
+      return;
+    }
+  }
   b->cb(b->arg, status);
   raft_free(b);
 }
@@ -655,6 +696,7 @@ int sider_raft_barrier(sider_raft *h, sider_raft_done_cb cb, void *arg)
   b->req.data = b;
   b->cb = cb;
   b->arg = arg;
+  b->h = h;
   rv = raft_barrier(&h->raft, &b->req, barrierCb);
   if (rv != 0) {
     raft_free(b);
@@ -804,7 +846,7 @@ void sider_raft_get_status(sider_raft *h, sider_raft_status *out)
   out->state = raft_state(r);
   out->term = raft_current_term(r);
   out->commit_index = raft_commit_index(r);
-  out->last_applied = raft_last_applied(r);
+  out->last_applied = snapFsmApplied(&h->snap);
   out->last_index = raft_last_index(r);
   raft_leader(r, &leader_id, &leader_address);
   out->leader_id = leader_id;
@@ -835,12 +877,21 @@ void sider_raft_configuration(sider_raft *h, sider_raft_server_fn fn,
   }
 }
 
-static void closeCb(struct raft *r)
+static void snapClosedCb(void *arg)
 {
-  sider_raft *h = r->data;
+  sider_raft *h = arg;
   if (h->closed_cb != NULL) {
     h->closed_cb(h->closed_arg);
   }
+}
+
+/* libraft has failed what it will not complete; the snapshot module then
+ * applies and reports what it held back before the handle counts as
+ * closed. */
+static void closeCb(struct raft *r)
+{
+  sider_raft *h = r->data;
+  snapClose(&h->snap, snapClosedCb, h);
 }
 
 void sider_raft_close(sider_raft *h, sider_raft_closed_cb cb, void *arg)
@@ -855,6 +906,7 @@ void sider_raft_close(sider_raft *h, sider_raft_closed_cb cb, void *arg)
   if (h->probe_busy && !uv_is_closing((uv_handle_t *)&h->probe_tcp)) {
     uv_close((uv_handle_t *)&h->probe_tcp, probeClosedCb);
   }
+  snapBeginClose(&h->snap);
   raft_close(&h->raft, closeCb);
 }
 
@@ -865,6 +917,7 @@ void sider_raft_destroy(sider_raft *h)
   }
   raft_uv_close(&h->io);
   raft_uv_tcp_close(&h->transport.inner);
+  snapDestroy(&h->snap);
   free(h);
 }
 

@@ -1,4 +1,5 @@
-/* raft_shim: the only translation unit that includes <raft.h>.
+/* raft_shim: the only C files that include <raft.h> (raft_shim.c and its
+ * snapshot module raft_shim_snapshot.c).
  *
  * libraft 0.22's header is not valid C++ (its ABI-compatibility static
  * asserts declare types inside sizeof), so every libraft and raft/uv call
@@ -8,7 +9,8 @@
  * Threading: everything here runs on the thread that runs the uv loop given
  * to sider_raft_create(); no function is thread-safe. Callbacks (FSM ops and
  * request completions) are invoked on that thread, never from inside the
- * call that submitted the request.
+ * call that submitted the request, except ops.snapshot_encode (a libuv pool
+ * thread; see "Snapshots").
  *
  * Ownership: the handle owns libraft, its raft_io (log and snapshots on disk)
  * and its TCP transport. The caller owns the uv loop. After a successful
@@ -18,6 +20,20 @@
  *
  * Errors: functions return 0 or a SIDER_RAFT_* code (libraft's numbering);
  * sider_raft_strerror() and sider_raft_errmsg() describe them.
+ *
+ * Snapshots: libraft 0.22 calls the FSM's snapshot hooks (snapshot and
+ * snapshot_async alike) on the loop thread and writes the result at once,
+ * and keeps applying committed entries while it writes. With
+ * ops.snapshot_encode set, the shim instead encodes on a libuv pool thread:
+ * libraft's first request is declined (it asks again on its next event);
+ * while the worker encodes, committed commands are held (copied, not
+ * applied) together with the completions of raft_apply/raft_barrier
+ * requests at or after them; then the held commands are applied a slice at
+ * a time and the completions fire in order. libraft's next request gets an
+ * envelope: the encoding plus every command since the encoded index, which
+ * a restore re-applies. sider_raft_get_status()'s last_applied is what the
+ * FSM has really applied. A restore, or close, while the worker runs waits
+ * for it. The format is in raft_shim.c.
  *
  * TCP: libraft never sets TCP_NODELAY, which caps replication at about one
  * round of Nagle's delay per batch. The shim wraps libraft's TCP transport
@@ -107,17 +123,37 @@ typedef struct sider_raft_server {
   int role; /* SIDER_RAFT_ROLE_* */
 } sider_raft_server;
 
+/* What the shim reports each time it hands libraft a snapshot built in the
+ * background (see "Snapshots" below). */
+typedef struct sider_raft_snapshot_info {
+  uint64_t index;          /* The snapshot's log index (libraft's). */
+  uint64_t base_index;     /* Index of the state the worker encoded. */
+  uint64_t tail_entries;   /* Commands in (base_index, index], replayed on
+                            * restore. */
+  uint64_t bytes;          /* Whole snapshot. */
+  uint64_t encode_us;      /* Worker thread time in snapshot_encode. */
+  uint64_t handover_us;    /* Loop thread time to build the snapshot. */
+  uint64_t max_loop_gap_ms; /* Longest gap between two runs of a 10 ms loop
+                             * timer since the encode started. */
+} sider_raft_snapshot_info;
+
 /* The state machine, as seen by libraft. Each op returns 0 or nonzero to make
- * libraft fail the operation. */
+ * libraft fail the operation. Every op runs on the loop thread except
+ * snapshot_encode. */
 typedef struct sider_raft_fsm_ops {
   void *ctx;
   /* A committed command at log position `index`, in log order. */
   int (*apply)(void *ctx, uint64_t index, const void *data, size_t len);
   /* The whole state. `*data` must come from sider_raft_malloc(); libraft
-   * takes ownership of it on success. */
+   * takes ownership of it on success. Used only if snapshot_encode is NULL. */
   int (*snapshot)(void *ctx, void **data, size_t *len);
   /* Replace the whole state. The bytes stay owned by the shim. */
   int (*restore)(void *ctx, const void *data, size_t len);
+  /* Optional. As `snapshot`, but called on a libuv pool thread while the
+   * loop thread neither applies nor restores (readers may run). */
+  int (*snapshot_encode)(void *ctx, void **data, size_t *len);
+  /* Optional; loop thread. */
+  void (*snapshot_taken)(void *ctx, const sider_raft_snapshot_info *info);
 } sider_raft_fsm_ops;
 
 typedef struct sider_raft_status {

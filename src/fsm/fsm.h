@@ -3,7 +3,9 @@
 // restores all of them as one framed, checksummed blob.
 //
 // Threading: Apply, Snapshot and Restore run on the consensus thread only
-// (the stores' readers may run concurrently on io threads).
+// (the stores' readers may run concurrently on io threads), except that
+// consensus/ runs Snapshot on a worker thread while it holds Apply and
+// Restore back (Snapshot only reads, under the stores' reader locks).
 // Ownership: the stores are not owned and must outlive the Fsm.
 // Determinism: Apply depends only on (raft_index, entry) and store state.
 // A catalog write is followed, in the same Apply, by re-validating the

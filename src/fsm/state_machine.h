@@ -1,7 +1,9 @@
 // StateMachine: what consensus/ applies committed entries to. The FSM
 // (fsm/fsm.h) implements it; consensus/ depends only on this interface.
 //
-// Threading: every method is called on the consensus thread only.
+// Threading: every method is called on the consensus thread only, except
+// Snapshot: consensus/ may call it on a worker thread, and then calls
+// neither Apply nor Restore until it returns.
 // Determinism: Apply must depend only on (raft_index, command) and the
 // current state — no clock, randomness or node-local config — so every
 // replica ends byte-identical. An entry that cannot be decoded aborts the

@@ -8,7 +8,10 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <condition_variable>
 #include <cstdio>
+#include <fstream>
+#include <iterator>
 #include <filesystem>
 #include <functional>
 #include <memory>
@@ -25,8 +28,37 @@ namespace {
 
 using namespace std::chrono_literals;
 
+// Holds Snapshot() (which the consensus module runs on a worker thread)
+// until the test opens it, so that commits can land while it encodes.
+class SnapshotGate {
+ public:
+  void Pass() {
+    std::unique_lock lock(mu_);
+    entered_ = true;
+    cv_.wait(lock, [&] { return open_; });
+  }
+  void Open() {
+    std::lock_guard lock(mu_);
+    open_ = true;
+    cv_.notify_all();
+  }
+  bool Entered() const {
+    std::lock_guard lock(mu_);
+    return entered_;
+  }
+
+ private:
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  bool entered_ = false;
+  bool open_ = false;
+};
+
 class LogStateMachine : public fsm::StateMachine {
  public:
+  // Before the node starts; `gate` must outlive the node.
+  void SetSnapshotGate(SnapshotGate* gate) { gate_ = gate; }
+
   fsm::ApplyResult Apply(uint64_t raft_index,
                          std::string_view command) override {
     std::lock_guard lock(mu_);
@@ -34,6 +66,7 @@ class LogStateMachine : public fsm::StateMachine {
     return {Status::Ok(), std::to_string(raft_index)};
   }
   std::string Snapshot() override {
+    if (gate_ != nullptr) gate_->Pass();  // Outside mu_: readers go on.
     std::lock_guard lock(mu_);
     std::string out;
     for (const std::string& l : log_) out += l + "\n";
@@ -62,6 +95,7 @@ class LogStateMachine : public fsm::StateMachine {
  private:
   mutable std::mutex mu_;
   std::vector<std::string> log_;
+  SnapshotGate* gate_ = nullptr;
 };
 
 int FreePort() {
@@ -114,12 +148,15 @@ class ClusterTest : public ::testing::Test {
     return *nodes_.back().node;
   }
 
-  // Starts `n` nodes that all bootstrap with the same three-voter list.
-  void StartCluster(int n) {
-    std::vector<RaftNode::Options> opts;
+  // Starts `n` nodes that all bootstrap with the same three-voter list;
+  // `tweak` adjusts each node's options first.
+  void StartCluster(int n,
+                    const std::function<void(RaftNode::Options&)>& tweak = {}) {
+    std::vector<RaftNode::Options>& opts = opts_;
     std::vector<RaftNode::Peer> peers;
     for (int i = 0; i < n; i++) {
       opts.push_back(Options("s" + std::to_string(i)));
+      if (tweak) tweak(opts.back());
       peers.push_back({RaftNode::IdFromName(opts.back().node_name),
                        opts.back().address, true});
     }
@@ -203,8 +240,67 @@ class ClusterTest : public ::testing::Test {
   std::string dir_;
   unsigned election_timeout_ms_ = 300;
   asio::io_context io_;
+  std::vector<RaftNode::Options> opts_;  // StartCluster's, by member.
   std::vector<Member> nodes_;
 };
+
+// A libraft snapshot file of `dir`: its index (from the name, libraft's
+// "snapshot-<term>-<index>-<timestamp>") and its bytes.
+struct SnapshotFile {
+  uint64_t index = 0;
+  std::string bytes;
+};
+
+std::vector<SnapshotFile> SnapshotFiles(const std::string& dir) {
+  std::vector<SnapshotFile> out;
+  for (const auto& e : std::filesystem::directory_iterator(dir)) {
+    const std::string name = e.path().filename().string();
+    unsigned long long term = 0, index = 0, ts = 0;
+    if (name.ends_with(".meta") ||
+        std::sscanf(name.c_str(), "snapshot-%llu-%llu-%llu", &term, &index,
+                    &ts) != 3) {
+      continue;
+    }
+    std::ifstream in(e.path(), std::ios::binary);
+    out.push_back({index, std::string(std::istreambuf_iterator<char>(in), {})});
+  }
+  return out;
+}
+
+uint64_t U64At(const std::string& b, size_t at) {
+  uint64_t v = 0;
+  for (int i = 0; i < 8; i++) {
+    v |= static_cast<uint64_t>(static_cast<unsigned char>(b[at + i])) << (8 * i);
+  }
+  return v;
+}
+
+// Decodes a snapshot written while commits went on (raft_shim_snapshot.c's
+// envelope): the encoded state's lines, then one "index:command" line per
+// command the restore re-applies. Sets `tail` to that command count.
+std::vector<std::string> EnvelopeLines(const std::string& b, size_t* tail) {
+  std::vector<std::string> lines;
+  if (b.size() < 40 || b.compare(0, 4, "SRSN") != 0) return lines;
+  const uint64_t base_len = U64At(b, 8);
+  *tail = U64At(b, 16);
+  const std::string base = b.substr(40, base_len);
+  for (size_t start = 0; start < base.size();) {
+    const size_t nl = base.find('\n', start);
+    lines.push_back(base.substr(start, nl - start));
+    start = nl + 1;
+  }
+  size_t at = 40 + base_len;
+  for (uint64_t i = 0; i < *tail; i++) {
+    const uint64_t index = U64At(b, at), len = U64At(b, at + 8);
+    lines.push_back(std::to_string(index) + ":" + b.substr(at + 16, len));
+    at += 16 + ((len + 7) & ~uint64_t{7});
+  }
+  return lines;
+}
+
+uint64_t LineIndex(const std::string& line) {
+  return std::stoull(line.substr(0, line.find(':')));
+}
 
 TEST_F(ClusterTest, ThreeNodesReplicateAndFailOver) {
   StartCluster(3);
@@ -438,6 +534,108 @@ TEST_F(ClusterTest, MembersStartedAtDifferentTimesWithOneListElectALeader) {
   ASSERT_TRUE(nodes_[f].node->Start(peers).ok());
   ASSERT_TRUE(RunUntil([&] { return nodes_[f].sm->Size() == 1; }));
   EXPECT_EQ(nodes_[f].sm->Log(), nodes_[l].sm->Log());
+}
+
+// The snapshot is encoded on a worker thread while commits go on: the
+// FSM holds still meanwhile (commits are held, and so are their
+// acknowledgements), libraft gets the encoded state plus the commands
+// committed since, and that snapshot restores to exactly the state at the
+// index libraft recorded for it — on a restarted member and on one that
+// installs it from the leader.
+TEST_F(ClusterTest, SnapshotEncodedWhileCommitsContinueRestoresTheSameState) {
+  StartCluster(3, [](RaftNode::Options& o) {
+    o.snapshot_threshold = 64;
+    o.snapshot_trailing = 16;
+  });
+  ASSERT_TRUE(RunUntil([&] { return Leader() >= 0; }));
+  const int l = Leader();
+  const int f = (l + 1) % 3;
+  // Gates go on before any snapshot: set them now, none has reached the
+  // threshold yet (only configuration and barrier entries so far).
+  SnapshotGate gate;
+  nodes_[l].sm->SetSnapshotGate(&gate);
+  RaftNode& leader = *nodes_[l].node;
+
+  struct Sent {
+    std::string command;
+    std::optional<fsm::ApplyResult> result;
+  };
+  std::vector<Sent> sent;
+  sent.reserve(1000);
+  auto propose = [&](int n) {
+    for (int i = 0; i < n; i++) {
+      const size_t k = sent.size();
+      sent.push_back({"c" + std::to_string(k), std::nullopt});
+      leader.Propose(sent[k].command, io_.get_executor(),
+                     [&sent, k](fsm::ApplyResult r) { sent[k].result = std::move(r); });
+    }
+  };
+  auto acknowledged = [&] {
+    size_t n = 0;
+    for (const Sent& s : sent) n += s.result.has_value();
+    return n;
+  };
+
+  // Past the threshold: the leader starts encoding and blocks in the gate.
+  propose(100);
+  ASSERT_TRUE(RunUntil([&] { return gate.Entered(); }));
+  const size_t frozen = nodes_[l].sm->Size();
+  propose(200);
+  // The followers apply all 300; the leader's FSM holds still, and the
+  // proposals it has not applied are not acknowledged.
+  ASSERT_TRUE(RunUntil([&] {
+    return nodes_[f].sm->Size() == 300 && nodes_[(l + 2) % 3].sm->Size() == 300;
+  }));
+  EXPECT_EQ(nodes_[l].sm->Size(), frozen);
+  EXPECT_LE(acknowledged(), frozen);
+  EXPECT_LT(leader.AppliedIndex(), leader.CommitIndex());
+
+  gate.Open();
+  ASSERT_TRUE(RunUntil([&] { return acknowledged() == sent.size(); }, 60s));
+  // Each acknowledgement carries its own apply's result.
+  const std::vector<std::string> log = nodes_[l].sm->Log();
+  for (const Sent& s : sent) {
+    ASSERT_TRUE(s.result->status.ok()) << s.result->status.message();
+    const uint64_t index = std::stoull(s.result->payload);
+    ASSERT_NE(std::find(log.begin(), log.end(),
+                        std::to_string(index) + ":" + s.command),
+              log.end());
+  }
+
+  // The leader's snapshot: the gated encoding plus the commands that
+  // committed meanwhile, together exactly its log up to libraft's index.
+  size_t checked = 0, with_tail = 0;
+  ASSERT_TRUE(RunUntil([&] {
+    checked = with_tail = 0;
+    for (const SnapshotFile& file : SnapshotFiles(opts_[l].data_dir)) {
+      size_t tail = 0;
+      const std::vector<std::string> lines = EnvelopeLines(file.bytes, &tail);
+      std::vector<std::string> expected;
+      for (const std::string& line : log) {
+        if (LineIndex(line) <= file.index) expected.push_back(line);
+      }
+      EXPECT_EQ(lines, expected) << "snapshot at " << file.index;
+      checked++;
+      with_tail += tail > 0;
+    }
+    return with_tail > 0;
+  }));
+  EXPECT_GE(checked, 1u);
+
+  // A member that restarts from its own snapshot, after falling far enough
+  // behind that the leader compacted past it, converges on the same state.
+  nodes_[f].node->Stop();
+  nodes_[f].node.reset();
+  propose(400);
+  ASSERT_TRUE(RunUntil([&] { return acknowledged() == sent.size(); }, 60s));
+  nodes_[f].sm = std::make_unique<LogStateMachine>();
+  nodes_[f].node = std::make_unique<RaftNode>(opts_[f], nodes_[f].sm.get());
+  ASSERT_TRUE(nodes_[f].node->Start().ok());
+  ASSERT_TRUE(RunUntil([&] {
+    return nodes_[f].sm->Log() == nodes_[l].sm->Log();
+  }, 60s));
+  for (const Sent& s : sent) ASSERT_TRUE(s.result->status.ok());
+  EXPECT_EQ(nodes_[l].sm->Size(), sent.size());
 }
 
 }  // namespace
