@@ -44,6 +44,23 @@ def test_unknown_dev_flag_exits_nonzero_with_a_message(sider_bin, tmp_path):
     assert (p.stdout + p.stderr).strip(), "no message for a bad flag"
 
 
+def test_bad_raft_timing_flags_exit_2_with_a_message(sider_bin, tmp_path):
+    base = ["server", "--node", "n1", "--data-dir", str(tmp_path), "--bootstrap"]
+    for flag, value in (("--raft-election-timeout", "soon"),
+                        ("--raft-election-timeout", "0s"),
+                        ("--raft-leader-loss-stagger", "-5ms"),
+                        ("--raft-leader-loss-stagger", "fast")):
+        p = run(sider_bin, *base, flag, value)
+        assert p.returncode == 2, (flag, value, p.returncode, p.stderr)
+        assert flag in p.stderr and "invalid duration" in p.stderr, p.stderr
+    assert not any(tmp_path.iterdir()), "a refused start wrote data"
+
+
+def test_leader_loss_stagger_is_documented_in_server_help(sider_bin):
+    p = run(sider_bin, "server", "--help")
+    assert "--raft-leader-loss-stagger" in p.stdout + p.stderr
+
+
 def test_sigterm_shuts_down_cleanly_with_status_zero_promptly(server_factory):
     srv = server_factory("sider-sigterm")
     srv.start()
