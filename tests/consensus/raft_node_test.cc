@@ -358,12 +358,18 @@ TEST_F(RaftNodeTest, ProposalsWaitingTogetherShareEntriesOfAtMost128) {
   ASSERT_OK(node.Start());
   ASSERT_TRUE(RunUntil([&] { return node.IsLeader(); }));
 
-  // Hold the consensus thread so that every proposal waits in its queue.
-  std::promise<void> release;
+  // Hold the consensus thread so that every proposal waits in its queue:
+  // proposed only once it is inside the hold, none shares its wake-up.
+  std::promise<void> entered, release;
   std::shared_future<void> released = release.get_future().share();
   bool held = false;
-  node.RunOnConsensusThread([released](uint64_t, uint64_t) { released.wait(); },
-                            io_.get_executor(), [&](Status) { held = true; });
+  node.RunOnConsensusThread(
+      [&entered, released](uint64_t, uint64_t) {
+        entered.set_value();
+        released.wait();
+      },
+      io_.get_executor(), [&](Status) { held = true; });
+  entered.get_future().wait();
   constexpr int kN = 300;
   std::vector<std::optional<fsm::ApplyResult>> results(kN);
   int done = 0;
