@@ -184,19 +184,14 @@ void RaftNode::Loop::SubmitProposals(std::vector<Work> proposals) {
       Fail(w, Status(Code::kInvalidArgument, "empty command"));
       continue;
     }
-    if (w.command.size() > kMaxPackedCommandBytes) {
-      flush();
-      std::vector<Work> alone;
-      alone.push_back(std::move(w));
-      SubmitEntry(std::move(alone));
-      continue;
-    }
-    if (run.size() == kMaxPackedCommands ||
-        run_bytes + w.command.size() > kMaxPackedBytes) {
+    const size_t size = w.command.size();
+    if (size > kMaxPackedCommandBytes || run.size() == kMaxPackedCommands ||
+        run_bytes + size > kMaxPackedBytes) {
       flush();
     }
-    run_bytes += w.command.size();
+    run_bytes += size;
     run.push_back(std::move(w));
+    if (size > kMaxPackedCommandBytes) flush();  // Always alone.
   }
   flush();
 }
@@ -220,10 +215,9 @@ void RaftNode::Loop::SubmitEntry(std::vector<Work> works) {
       }
       return;
     }
-    f->packed = true;
   }
   f->works = std::move(works);
-  const std::string& cmd = f->packed ? packed : f->works.front().command;
+  const std::string& cmd = f->packed() ? packed : f->works.front().command;
   const int rv = sider_raft_apply(raft_, cmd.data(), cmd.size(), &OnApplied,
                                   f.get(), &f->index);
   if (rv != 0) {
@@ -322,7 +316,7 @@ void RaftNode::Loop::OnApplied(void* arg, uint64_t index, int status) noexcept {
 
 void RaftNode::Loop::Complete(InFlight& f, uint64_t index) {
   const bool have = f.result.has_value() && f.applied_at == f.index &&
-                    (!f.packed || f.result->batch.size() == f.works.size());
+                    (!f.packed() || f.result->batch.size() == f.works.size());
   if (!have) {
     for (Work& w : f.works) {
       Fail(w, Status(Code::kInternal, "consensus: applied entry " +
@@ -333,7 +327,7 @@ void RaftNode::Loop::Complete(InFlight& f, uint64_t index) {
   }
   for (size_t i = 0; i < f.works.size(); ++i) {
     fsm::ApplyResult result =
-        f.packed ? std::move(f.result->batch[i]) : std::move(*f.result);
+        f.packed() ? std::move(f.result->batch[i]) : std::move(*f.result);
     asio::post(f.works[i].ex, [done = std::move(f.works[i].done),
                                result = std::move(result)]() mutable {
       done(std::move(result));

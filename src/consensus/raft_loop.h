@@ -39,13 +39,13 @@ class RaftNode::Loop {
 
  private:
   // One log entry: a proposal, or several packed by StateMachine::PackBatch
-  // (`packed`), completed in order from ApplyResult::batch.
+  // (packed()), completed in order from ApplyResult::batch.
   struct InFlight {
     Loop* loop = nullptr;
     uint64_t seq = 0;
     uint64_t index = 0;  // From raft_apply.
-    std::vector<Work> works;
-    bool packed = false;
+    std::vector<Work> works;  // More than one only when packed.
+    bool packed() const { return works.size() > 1; }
     std::optional<fsm::ApplyResult> result;  // Set by ApplyOp.
     uint64_t applied_at = 0;                 // Index ApplyOp saw.
   };

@@ -212,8 +212,7 @@ struct sider_raft {
   uv_tcp_t probe_tcp;
   uv_connect_t probe_req;
   bool probe_busy; /* probe_tcp is open (connecting or closing). */
-  raft_id probe_leader;
-  raft_time probe_contact; /* election_timer_start when last probed. */
+  raft_id probe_leader; /* The leader probed last, at `probe_at`. */
   raft_time probe_at;
   struct bgSnapshot snap; /* raft_shim_snapshot.c */
 };
@@ -366,7 +365,7 @@ static void nudgeCb(uv_timer_t *timer)
     return;
   }
   raft_leader(r, &leader_id, &leader_address);
-  if (raft_current_term(r) < h->lost_term || now > h->nudge_until ||
+  if (now > h->nudge_until ||
       (leader_id != 0 && leader_id != h->lost_leader)) {
     h->lost_leader = 0; /* Over: a new leader, or the timers take over. */
     return;
@@ -400,6 +399,7 @@ static void connectFailed(void *arg, raft_id id)
   struct raft *r = &h->raft;
   raft_id leader_id = 0;
   const char *leader_address = NULL;
+  unsigned delay_ms;
   if (h->closing || h->stagger_ms == 0 || r->state != RAFT_FOLLOWER) {
     return;
   }
@@ -410,9 +410,9 @@ static void connectFailed(void *arg, raft_id id)
   }
   h->lost_leader = id;
   h->lost_term = raft_current_term(r);
-  h->nudge_until = h->io.time(&h->io) + r->election_timeout / 2 +
-                   voterRank(r, id) * h->stagger_ms;
-  uv_timer_start(&h->nudge, nudgeCb, voterRank(r, id) * h->stagger_ms, 0);
+  delay_ms = voterRank(r, id) * h->stagger_ms;
+  h->nudge_until = h->io.time(&h->io) + r->election_timeout / 2 + delay_ms;
+  uv_timer_start(&h->nudge, nudgeCb, delay_ms, 0);
 }
 
 static void probeClosedCb(uv_handle_t *handle)
@@ -455,10 +455,11 @@ static int probeAddress(const char *address, struct sockaddr_storage *out)
 }
 
 /* Every heartbeat interval: a voting follower that has not heard from its
- * leader for two of them connects to the leader's address (again every two
- * intervals while the silence lasts: a killed process on a loaded machine
- * may keep its listener for a moment). A refusal means the leader's process is gone (connectFailed);
- * anything else (accepted, or no answer) leaves it to the election timer. */
+ * leader for two of them connects to the leader's address, again every two
+ * intervals while the silence lasts (a killed process on a loaded machine
+ * may keep its listener for a moment). A refusal means the leader's process
+ * is gone (connectFailed); anything else (accepted, or no answer) leaves it
+ * to the election timer. */
 static void probeTimerCb(uv_timer_t *timer)
 {
   sider_raft *h = timer->data;
@@ -473,14 +474,11 @@ static void probeTimerCb(uv_timer_t *timer)
   }
   raft_leader(r, &leader_id, &leader_address);
   if (leader_id == 0 || leader_address == NULL || h->lost_leader != 0 ||
-      (h->probe_leader == leader_id &&
-       h->probe_contact == r->election_timer_start &&
-       now < h->probe_at + 2 * r->heartbeat_timeout) ||
+      now < h->probe_at + 2 * r->heartbeat_timeout ||
       !selfIsVoter(r) || probeAddress(leader_address, &addr) != 0) {
     return;
   }
   h->probe_leader = leader_id;
-  h->probe_contact = r->election_timer_start;
   h->probe_at = now;
   if (uv_tcp_init(timer->loop, &h->probe_tcp) != 0) {
     return;

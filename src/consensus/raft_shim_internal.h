@@ -31,8 +31,9 @@ struct heldCompletion {
 };
 
 /* The background snapshot (see "Snapshots" in raft_shim.h), a member of
- * the sider_raft handle. Loop thread only, except `done`/`rv`/`data`/`len`, which the worker writes and the
- * loop thread reads under `mu` (or after the work's after-callback). */
+ * the sider_raft handle. Loop thread only, except `done`/`rv`/`data`/`len`,
+ * which the worker writes and the loop thread reads under `mu` (or after
+ * the work's after-callback). */
 struct bgSnapshot {
   uv_loop_t *loop;
   struct raft *raft;              /* For last_applied. */

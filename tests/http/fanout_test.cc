@@ -14,6 +14,7 @@
 #include "server/blocking_query.h"
 #include "store/watch.h"
 #include "testutil/fake_clock.h"
+#include "testutil/fake_table.h"
 
 namespace sider::server {
 namespace {
@@ -27,23 +28,14 @@ class FanOutTest : public ::testing::Test {
     io_.poll();
   }
 
-  store::Indexed<std::string> Read(store::WatchSet* ws) const {
-    ws->Add(watch_);
-    return {index_, value_};
-  }
-
-  void Write(uint64_t index, std::string value) {
-    index_ = index;
-    value_ = std::move(value);
-    std::exchange(watch_, std::make_shared<store::Watch>())->Fire();
-  }
+  FanOutTest() { table_.Write(5, "old"); }
 
   // Parks one query on the table at its current index.
   void Park(asio::any_io_executor strand = {},
             std::function<void()> on_answer = {}) {
     BlockingQuery<std::string>::Start(
-        io_.get_executor(), clock_, index_, clock_.Now() + minutes(5),
-        [this](store::WatchSet* ws) { return Read(ws); },
+        io_.get_executor(), clock_, table_.index(), clock_.Now() + minutes(5),
+        [this](store::WatchSet* ws) { return table_.Read(ws); },
         [this, on_answer](store::Indexed<std::string> r) {
           ++answers_;
           last_ = r.value;
@@ -54,9 +46,7 @@ class FanOutTest : public ::testing::Test {
 
   testutil::FakeClock clock_;  // Outlives io_: queued handlers own alarms.
   asio::io_context io_;
-  uint64_t index_ = 5;
-  std::string value_ = "old";
-  store::WatchPtr watch_ = std::make_shared<store::Watch>();
+  testutil::FakeTable table_;
   int answers_ = 0;
   std::string last_;
 };
@@ -65,11 +55,11 @@ TEST_F(FanOutTest, OneChangeAnswersEveryParkedQueryOnce) {
   for (int i = 0; i < 1000; ++i) Park();
   RunReady();
   EXPECT_EQ(answers_, 0);
-  Write(6, "new");
+  table_.Write(6, "new");
   RunReady();
   EXPECT_EQ(answers_, 1000);
   EXPECT_EQ(last_, "new");
-  Write(7, "newer");  // The answered queries are gone, not re-parked.
+  table_.Write(7, "newer");  // The answered queries are gone, not re-parked.
   RunReady();
   EXPECT_EQ(answers_, 1000);
 }
@@ -80,7 +70,7 @@ TEST_F(FanOutTest, OneChangeAnswersEveryParkedQueryOnce) {
 TEST_F(FanOutTest, HandlerQueuedAfterTheChangeWaitsForOneChunkNotForAll) {
   for (int i = 0; i < 1000; ++i) Park();
   RunReady();
-  Write(6, "new");
+  table_.Write(6, "new");
   int answered_before_writer = -1;
   asio::post(io_, [&] { answered_before_writer = answers_; });
   RunReady();
@@ -96,7 +86,7 @@ TEST_F(FanOutTest, AQueryGivenAStrandAnswersOnIt) {
   bool on_strand = false;
   Park(strand, [&] { on_strand = strand.running_in_this_thread(); });
   RunReady();
-  Write(6, "new");
+  table_.Write(6, "new");
   RunReady();
   ASSERT_EQ(answers_, 1);
   EXPECT_TRUE(on_strand);
@@ -105,11 +95,10 @@ TEST_F(FanOutTest, AQueryGivenAStrandAnswersOnIt) {
 TEST_F(FanOutTest, AWakeUpThatIsNotNewerParksAgain) {
   Park();
   RunReady();
-  index_ = 5;  // A table-level watch fired by a write the query filters out.
-  std::exchange(watch_, std::make_shared<store::Watch>())->Fire();
+  table_.Touch();  // A table-level watch fired by a write the query filters out.
   RunReady();
   EXPECT_EQ(answers_, 0);
-  Write(6, "new");
+  table_.Write(6, "new");
   RunReady();
   EXPECT_EQ(answers_, 1);
 }

@@ -11,6 +11,7 @@
 
 #include "store/watch.h"
 #include "testutil/fake_clock.h"
+#include "testutil/fake_table.h"
 
 namespace sider::server {
 namespace {
@@ -18,30 +19,7 @@ namespace {
 using std::chrono::minutes;
 using std::chrono::seconds;
 
-// A one-row "table": a value, the index that last wrote it, and the Watch
-// a writer fires, as the state store does.
-class FakeTable {
- public:
-  store::Indexed<std::string> Read(store::WatchSet* ws) const {
-    ws->Add(watch_);
-    return {index_, value_};
-  }
-  void Write(uint64_t index, std::string value) {
-    index_ = index;
-    value_ = std::move(value);
-    Touch();
-  }
-  // Fires the Watch without a newer index: e.g. a table-level watch woken
-  // by a write that the query filters out.
-  void Touch() {
-    std::exchange(watch_, std::make_shared<store::Watch>())->Fire();
-  }
-
- private:
-  uint64_t index_ = 0;
-  std::string value_;
-  store::WatchPtr watch_ = std::make_shared<store::Watch>();
-};
+using testutil::FakeTable;
 
 // The io_context is driven by hand (RunReady never blocks) and time moves
 // only through FakeClock::Advance, so nothing sleeps.
