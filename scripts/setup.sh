@@ -17,6 +17,7 @@ PACKAGES=(
   libuv1-dev libprotobuf-dev protobuf-compiler zlib1g-dev
   nlohmann-json3-dev libspdlog-dev libfmt-dev libcli11-dev
   libldns-dev libssl-dev openssl ca-certificates libgtest-dev libgmock-dev libbenchmark-dev
+  libjemalloc-dev
   python3 python3-pytest python3-consul python3-requests
   curl wrk dnsutils procps
 )
