@@ -138,6 +138,24 @@ def fanout(ctx, a, system, tables, notes):
                 log("%s fanout K=%d run %d: %s" % (system, k, run, r))
     finally:
         cluster.stop()
+    if system == "sider":
+        fanout_floor(ctx, a, tables)
+
+
+FLOOR_METRICS = (("first send → last notified ms", "max_ms"), ("p50 ms", "p50_ms"),
+                 ("sending ms", "send_ms"), ("notified", "notified"))
+
+
+def fanout_floor(ctx, a, tables):
+    """The same watchers answered by a sender that does nothing else: what
+    the kernel and the watcher processes cost on this machine."""
+    for k in [int(x) for x in a.fanout_k.split(",")]:
+        for run in range(a.runs):
+            r = attempt("floor fanout K=%d run %d" % (k, run),
+                        lambda: wl.run_fanout_floor(ctx, k, run))
+            for metric, key in FLOOR_METRICS:
+                tables["fanout_floor"].add("K=%d" % k, metric, "floor", r and r[key])
+            log("floor fanout K=%d run %d: %s" % (k, run, r))
 
 
 def scale(ctx, a, system, tables):
@@ -194,6 +212,11 @@ def main(argv):
         "fanout": Table("Watch fan-out: write acknowledged → watcher notified",
                         "Times are from the writer's receipt of its acknowledgement to each "
                         "watcher's notification; negative means the watcher heard first."),
+        "fanout_floor": Table(
+            "Fan-out floor of this machine (sider-loadgen fanout-floor)",
+            "The same watcher processes, answered by a program that only writes "
+            "a reply of Sider's size to each held socket from two threads; times "
+            "from its first write."),
         "scale": Table("Scale"),
         "failover": Table("Failover"),
     }
@@ -213,7 +236,8 @@ def main(argv):
             procs.stop_all()
     notes["load_after"] = machine.loadavg()
     text = machine.header(a, notes, notes.get("sizes", {}), "bench/run " + " ".join(shlex.quote(x) for x in argv))
-    text += "\n".join(t.render(a.systems) for t in tables.values() if t.order)
+    text += "\n".join(t.render(["floor"] if t is tables["fanout_floor"] else a.systems)
+                      for t in tables.values() if t.order)
     print(text)
     os.makedirs(os.path.dirname(os.path.abspath(a.out)), exist_ok=True)
     with open(a.out, "w") as f:

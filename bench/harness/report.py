@@ -9,7 +9,8 @@ ratio unless both medians are positive.
 
 import statistics
 
-SYSTEM_TITLES = {"sider": "Sider", "etcd": "etcd", "zk": "ZooKeeper"}
+SYSTEM_TITLES = {"sider": "Sider", "etcd": "etcd", "zk": "ZooKeeper",
+                 "floor": "floor"}
 
 
 def fmt(v):

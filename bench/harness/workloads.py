@@ -88,25 +88,17 @@ def thread_headroom():
     return pid_max - used
 
 
-def run_fanout(ctx, cluster, k, run):
-    """K parked watchers over several processes; one change; time from the
-    write's acknowledgement to each notification. ZooKeeper watchers are a
-    session each, two C-client threads per session: a K the PID space
-    cannot hold is skipped (all figures None)."""
-    if cluster.system == "zk" and 2 * k + 2000 > thread_headroom():
-        return {"write_ms": None, "sent_to_last_ms": None, "p50_ms": None, "p99_ms": None, "max_ms": None,
-                "parked": None, "notified": None, "rss_before_mib": None,
-                "rss_parked_mib": None}
-    name = "fan%d-%d" % (k, run)
-    per = WATCHERS_PER_PROCESS[cluster.system]
+def park_watchers(ctx, system, endpoints, name, k):
+    """Starts the watch-park processes for k watchers; returns them once
+    every one has parked, with the number parked."""
+    per = WATCHERS_PER_PROCESS[system]
     nproc = max(1, math.ceil(k / per))
-    rss_before = server_rss_mib(cluster)
     parks = []
     for i in range(nproc):
         n = k // nproc + (1 if i < k % nproc else 0)
-        out = os.path.join(ctx.workdir, "%s-%s-%d.times" % (cluster.system, name, i))
-        argv = [ctx.loadgen, "watch-park", "--system", cluster.system,
-                "--endpoints", cluster.endpoints(), "--name", name,
+        out = os.path.join(ctx.workdir, "%s-%s-%d.times" % (system, name, i))
+        argv = [ctx.loadgen, "watch-park", "--system", system,
+                "--endpoints", endpoints, "--name", name,
                 "--watchers", str(n), "--timeout", str(ctx.fanout_timeout), "--out", out]
         p = ctx.procs.start(argv, out + ".log", stdout=subprocess.PIPE)
         parks.append((p, out))
@@ -119,28 +111,85 @@ def run_fanout(ctx, cluster, k, run):
                 raise RuntimeError("watch-park said %r, exit %s: %s"
                                    % (line, p.returncode, f.read()[-500:]))
         parked += int(line.split()[1])
-    time.sleep(1.0)  # Let the servers read the last requests.
-    rss_parked = server_rss_mib(cluster)
-    trig = loadgen(ctx, ["watch-trigger", "--system", cluster.system,
-                         "--endpoints", cluster.endpoints(), "--name", name],
-                   timeout=60)
-    ack = trig["ack_ns"]
+    return parks, parked
+
+
+def notification_times(ctx, parks, origin_ns):
+    """Waits for the watch-park processes; each notification in ms after
+    origin_ns (signed), sorted."""
     times = []
     for p, out in parks:
         p.stdout.read()
         p.wait(timeout=ctx.fanout_timeout + 30)
         ctx.procs.forget(p)
         with open(out) as f:
-            # Signed: a watcher may hear of the change before the writer
-            # has read its own acknowledgement.
-            times += [(int(t) - ack) / 1e6 for t in f if t.strip()]
+            times += [(int(t) - origin_ns) / 1e6 for t in f if t.strip()]
     times.sort()
-    pick = lambda q: times[min(len(times) - 1, int(math.ceil(q * len(times))) - 1)] if times else None
+    return times
+
+
+def pick(times, q):
+    return times[min(len(times) - 1, int(math.ceil(q * len(times))) - 1)] if times else None
+
+
+def run_fanout(ctx, cluster, k, run):
+    """K parked watchers over several processes; one change; time from the
+    write's acknowledgement to each notification. ZooKeeper watchers are a
+    session each, two C-client threads per session: a K the PID space
+    cannot hold is skipped (all figures None)."""
+    if cluster.system == "zk" and 2 * k + 2000 > thread_headroom():
+        return {"write_ms": None, "sent_to_last_ms": None, "p50_ms": None, "p99_ms": None, "max_ms": None,
+                "parked": None, "notified": None, "rss_before_mib": None,
+                "rss_parked_mib": None}
+    name = "fan%d-%d" % (k, run)
+    rss_before = server_rss_mib(cluster)
+    parks, parked = park_watchers(ctx, cluster.system, cluster.endpoints(), name, k)
+    time.sleep(1.0)  # Let the servers read the last requests.
+    rss_parked = server_rss_mib(cluster)
+    trig = loadgen(ctx, ["watch-trigger", "--system", cluster.system,
+                         "--endpoints", cluster.endpoints(), "--name", name],
+                   timeout=60)
+    ack = trig["ack_ns"]
+    # Signed: a watcher may hear of the change before the writer has read
+    # its own acknowledgement.
+    times = notification_times(ctx, parks, ack)
     sent_to_last = (times[-1] + (ack - trig["sent_ns"]) / 1e6) if times else None
     return {"write_ms": (ack - trig["sent_ns"]) / 1e6, "sent_to_last_ms": sent_to_last,
-            "p50_ms": pick(0.5), "p99_ms": pick(0.99), "max_ms": times[-1] if times else None,
+            "p50_ms": pick(times, 0.5), "p99_ms": pick(times, 0.99),
+            "max_ms": times[-1] if times else None,
             "parked": parked, "notified": len(times),
             "rss_before_mib": rss_before, "rss_parked_mib": rss_parked}
+
+
+def run_fanout_floor(ctx, k, run):
+    """The machine's floor for the same fan-out: `sider-loadgen
+    fanout-floor` holds the same K watchers (Sider's protocol) and writes
+    each a reply of Sider's size from two threads, doing nothing else; time
+    from its first send to each notification."""
+    log = os.path.join(ctx.workdir, "floor-%d-%d.log" % (k, run))
+    floor = ctx.procs.start([ctx.loadgen, "fanout-floor", "--watchers", str(k),
+                             "--timeout", str(ctx.fanout_timeout)], log,
+                            stdout=subprocess.PIPE, stdin=subprocess.PIPE)
+    try:
+        line = floor.stdout.readline().decode()
+        if not line.startswith("LISTENING"):
+            raise RuntimeError("fanout-floor said %r" % line)
+        endpoint = "127.0.0.1:%s" % line.split()[1]
+        parks, parked = park_watchers(ctx, "sider", endpoint, "floor%d-%d" % (k, run), k)
+        if not floor.stdout.readline().decode().startswith("PARKED"):
+            raise RuntimeError("fanout-floor did not park %d" % k)
+        time.sleep(1.0)
+        floor.stdin.write(b"go\n")
+        floor.stdin.flush()
+        res = parse_result(floor.stdout.readline().decode())
+        times = notification_times(ctx, parks, res["start_ns"])
+    finally:
+        floor.stdin.close()
+        floor.wait(timeout=30)
+        ctx.procs.forget(floor)
+    return {"send_ms": (res["end_ns"] - res["start_ns"]) / 1e6,
+            "p50_ms": pick(times, 0.5), "max_ms": times[-1] if times else None,
+            "parked": parked, "notified": len(times)}
 
 
 def run_scale(ctx, cluster, n):

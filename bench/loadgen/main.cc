@@ -7,6 +7,8 @@
 //   sider-loadgen watch-park --system S --endpoints E --watchers K
 //       --name fanout --out FILE
 //   sider-loadgen watch-trigger --system S --endpoints E --name fanout
+//   sider-loadgen fanout-floor --watchers K [--port P] [--threads 2]
+//       [--body-bytes 814]   (the machine's floor, see fanout_floor.h)
 //
 // Each prints one "RESULT key=value ..." line (see run_stats.h) and exits
 // non-zero on failure with the reason on stderr.
@@ -18,6 +20,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "fanout_floor.h"
 #include "http_driver.h"
 #include "watch.h"
 #include "workload.h"
@@ -42,6 +45,8 @@ struct Flags {
   std::string watch_system = "sider";
   std::string watch_endpoints;
   double watch_timeout_s = 60;
+  FloorOptions floor;
+  double floor_timeout_s = 60;
 };
 
 int Fail(const Status& s) {
@@ -166,8 +171,20 @@ int main(int argc, char** argv) {
   AddWatchFlags(park, f, true);
   auto* trigger = app.add_subcommand("watch-trigger", "Change the watched service once");
   AddWatchFlags(trigger, f, false);
+  auto* floor = app.add_subcommand(
+      "fanout-floor", "Hold K parked requests, then answer them all as cheaply as possible");
+  floor->add_option("--watchers", f.floor.watchers, "Requests to hold")->capture_default_str();
+  floor->add_option("--port", f.floor.port, "Listen port on 127.0.0.1 (0: any)")->capture_default_str();
+  floor->add_option("--threads", f.floor.threads, "Sending threads")->capture_default_str();
+  floor->add_option("--body-bytes", f.floor.body_bytes, "Reply body size")->capture_default_str();
+  floor->add_option("--timeout", f.floor_timeout_s, "Seconds to wait for the watchers")->capture_default_str();
   CLI11_PARSE(app, argc, argv);
   if (park->parsed()) return RunWatch(f, true);
   if (trigger->parsed()) return RunWatch(f, false);
+  if (floor->parsed()) {
+    f.floor.timeout = std::chrono::milliseconds(static_cast<int64_t>(f.floor_timeout_s * 1000));
+    sider::Status s = RunFanoutFloor(f.floor);
+    return s.ok() ? 0 : Fail(s);
+  }
   return RunWorkload(f, chosen);
 }

@@ -59,6 +59,9 @@ def test_smoke_runs_every_workload_and_prints_numbers(bench_env, tmp_path):
         assert cell(table, w, "errors") == 0
     assert cell(table, "K=200", "notified") == 200
     assert cell(table, "K=200", "server RSS parked MiB") > 0
+    # The machine's floor: the same 200 watchers answered by fanout-floor.
+    assert cell(table, "K=200", "first send → last notified ms") > 0
+    assert cell(table.split("Fan-out floor")[1], "K=200", "notified") == 200
     assert cell(table, "n=2000", "loaded") == 2000
     assert cell(table, "n=2000", "restart-to-serving s") > 0
     assert "Sider ran as a single node" in table or "sider:" in table
