@@ -231,6 +231,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     head_ = req.method == Method::kHead;
     awaiting_ = true;
     const uint64_t seq = ++seq_;
+    WatchPeer();
     try {
       shared_->router.Dispatch(
           std::move(req), [self = shared_from_this(), seq](Response r) {
@@ -383,21 +384,48 @@ class Connection : public std::enable_shared_from_this<Connection> {
   }
 
   // Between requests: a pipelined request already buffered is parsed at
-  // once; otherwise one small read waits for the client's next bytes, and
-  // only then are the parser and Beast's read operation (a large heap
-  // block) set up. One change answers 10,000 parked queries in a burst,
-  // and that burst should not also prepare 10,000 parsers for requests
-  // that come later, if at all.
+  // once; otherwise the read that WatchPeer() left pending brings the
+  // client's next bytes, and only then are the parser and Beast's read
+  // operation (a large heap block) set up. One change answers 10,000
+  // parked queries in a burst, and that burst should not also prepare
+  // 10,000 parsers for requests that come later, if at all.
   void AwaitNextRequest() {
     if (buffer_.size() > 0) return ReadHeader();
+    if (peer_eof_) return Close();  // Half-closed, and all of it answered.
+    if (!reading_) WatchPeer();
+  }
+
+  // While a request is being answered, and between requests: one small
+  // read stays pending, so the socket needs no read syscall when the
+  // answer is written — which for a parked query is in a burst of
+  // thousands — and a client that goes away is seen. Bytes that arrive
+  // before the answer (a pipelined request) wait in buffer_; an
+  // end-of-stream then (a client that half-closed after its request) still
+  // gets its answer, and the connection closes after it.
+  void WatchPeer() {
+    if (reading_ || buffer_.size() > 0) return;
+    reading_ = true;
     const size_t room = std::max<size_t>(buffer_.capacity() - buffer_.size(), 512);
     socket_.async_read_some(
         buffer_.prepare(std::min(room, buffer_.max_size() - buffer_.size())),
         [self = shared_from_this()](error_code ec, size_t n) {
-          if (ec) return self->OnReadError(ec);
-          self->buffer_.commit(n);
-          self->ReadHeader();
+          self->OnPeerBytes(ec, n);
         });
+  }
+
+  void OnPeerBytes(error_code ec, size_t n) {
+    reading_ = false;
+    if (closed_) return;
+    if (!ec) buffer_.commit(n);
+    if (!awaiting_) {  // Between requests: this is the next one.
+      if (ec) return OnReadError(ec);
+      return ReadHeader();
+    }
+    if (ec == asio::error::eof) {
+      peer_eof_ = true;
+    } else if (ec) {
+      Close();  // Reset: the answer has no one to go to.
+    }
   }
 
   // Closing a socket with unread input makes the kernel send RST, which can
@@ -440,6 +468,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::string_view body_;  // Into body_buf_ or body_owner_; "" for HEAD.
   uint64_t seq_ = 0;      // The number of the request being answered.
   bool awaiting_ = false;  // A Respond() for seq_ is expected.
+  bool reading_ = false;   // WatchPeer()'s read is pending.
+  bool peer_eof_ = false;  // The client sent end-of-stream.
   bool closed_ = false;
   bool keep_alive_ = true;
   bool http10_ = false;

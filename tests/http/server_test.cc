@@ -81,6 +81,7 @@ class Client {
   }
 
   void Close() { socket_.close(); }
+  void ShutdownSend() { socket_.shutdown(Tcp::socket::shutdown_send); }
 
  private:
   bool RunWithDeadline() {
@@ -402,6 +403,39 @@ TEST_F(ServerTest, LateAnswerToADisconnectedClientIsDropped) {
   auto r = other.Get("/v1/status/leader");
   ASSERT_TRUE(r.has_value());
   EXPECT_EQ(r->result_int(), 200u);
+}
+
+TEST_F(ServerTest, ARequestSentWhileTheLastIsUnansweredWaitsItsTurn) {
+  // While an answer is pending the connection keeps one read open; what it
+  // reads is the next request, served after the pending answer.
+  StartServer();
+  Client client(server_->port());
+  client.SendRequest(bhttp::verb::get, "/v1/park");
+  std::optional<Responder> respond = parked_.Take();
+  ASSERT_TRUE(respond.has_value());
+  client.Send("GET /v1/echo/next HTTP/1.1\r\nHost: x\r\n\r\n");
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  (*respond)(JsonResponse("\"late\""));
+  auto a = client.Read();
+  auto b = client.Read();
+  ASSERT_TRUE(a && b);
+  EXPECT_EQ(a->body(), "\"late\"");
+  EXPECT_EQ(b->body(), "GET next ");
+}
+
+TEST_F(ServerTest, AClientThatHalfClosesAfterItsRequestStillGetsTheAnswer) {
+  StartServer();
+  Client client(server_->port());
+  client.SendRequest(bhttp::verb::get, "/v1/park");
+  std::optional<Responder> respond = parked_.Take();
+  ASSERT_TRUE(respond.has_value());
+  client.ShutdownSend();
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  (*respond)(JsonResponse("\"late\""));
+  auto r = client.Read();
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->body(), "\"late\"");
+  EXPECT_TRUE(client.ReadsEof());  // Nothing more can come: closed after.
 }
 
 TEST_F(ServerTest, ThrowingHandlerIs500) {
