@@ -392,7 +392,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void AwaitNextRequest() {
     if (buffer_.size() > 0) return ReadHeader();
     if (peer_eof_) return Close();  // Half-closed, and all of it answered.
-    if (!reading_) WatchPeer();
+    WatchPeer();  // Unless WatchPeer()'s read is still pending.
   }
 
   // While a request is being answered, and between requests: one small

@@ -17,13 +17,16 @@
 // Cost of a parked query: one small heap object, a strand (its own, or the
 // caller's), one entry in the DeadlineQueue (deadline_queue.h: one Clock
 // alarm for all the parked queries of an io_context, not one timer each),
-// and one callback per touched Watch; no thread. Cost of a wake-up: the firing thread appends the query to the
+// one callback per touched Watch, and (in http) one pending read on its
+// connection; no thread. Cost of a wake-up: the firing thread appends the query to the
 // WakeQueue below; an io thread re-runs it on its strand, inline. Watches
 // hold only a weak reference (the DeadlineQueue holds the strong one until
 // the query is answered), so a query that finished at its deadline is
-// freed even if its keys are never written again. Client disconnects are
-// not noticed: the deadline frees the query (as in Consul, which learns of
-// a gone client only when it writes the answer).
+// freed even if its keys are never written again. A client that goes away
+// does not cancel its query: one that closes is answered (into a closed
+// socket) and then closed, one that resets has its answer dropped by the
+// http connection, and either way the query lives until it is woken or its
+// deadline passes.
 //
 // Jitter: BlockingTimeout() applies Consul's clamp (default 5m, max 10m)
 // plus a random stagger of up to wait/16, so that many clients woken by one
