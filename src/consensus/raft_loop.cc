@@ -40,6 +40,8 @@ Status RaftNode::Loop::Open() {
   wakeup_.data = this;
   uv_timer_init(&loop_, &tick_);
   tick_.data = this;
+  uv_timer_init(&loop_, &nudge_);
+  nudge_.data = this;
 
   const Options& o = node_->options_;
   sider_raft_options opts{};
@@ -119,6 +121,36 @@ void RaftNode::Loop::OnWakeup(uv_async_t* handle) noexcept {
 
 void RaftNode::Loop::OnTick(uv_timer_t* handle) noexcept {
   static_cast<Loop*>(handle->data)->Poll();
+}
+
+void RaftNode::Loop::MaybeNudgeCommit() {
+  const unsigned delay = node_->options_.commit_nudge_ms;
+  if (delay == 0 || closing_ || nudge_armed_ || nudge_in_flight_ ||
+      voters_ < 2 || !in_flight_.empty()) {
+    return;
+  }
+  nudge_armed_ = true;
+  uv_timer_start(&nudge_, &OnNudge, delay, 0);
+}
+
+// A proposal that came meanwhile carries the commit index to the followers
+// itself; a barrier is appended only if none did.
+void RaftNode::Loop::OnNudge(uv_timer_t* handle) noexcept {
+  auto* loop = static_cast<Loop*>(handle->data);
+  loop->nudge_armed_ = false;
+  if (loop->closing_ || loop->raft_ == nullptr || !loop->in_flight_.empty()) {
+    return;
+  }
+  sider_raft_status st;
+  sider_raft_get_status(loop->raft_, &st);
+  if (st.state != SIDER_RAFT_STATE_LEADER) return;
+  Op* op = loop->NewOp(Op::Kind::kCommitNudge);
+  if (sider_raft_barrier(loop->raft_, &OnOpDone, op) != 0) {
+    loop->ops_.erase(op->seq);
+    return;
+  }
+  loop->nudge_in_flight_ = true;
+  loop->node_->commit_nudges_.fetch_add(1, std::memory_order_relaxed);
 }
 
 void RaftNode::Loop::Drain() {
@@ -310,6 +342,7 @@ void RaftNode::Loop::OnApplied(void* arg, uint64_t index, int status) noexcept {
     for (Work& w : f->works) Fail(w, loop->Failed(status, /*appended=*/true));
   } else {
     loop->Complete(*f, index);
+    loop->MaybeNudgeCommit();
   }
   if (!loop->closing_) loop->Poll();
 }
@@ -423,6 +456,9 @@ void RaftNode::Loop::FinishOp(std::unique_ptr<Op> op, int status) {
       }
       ready_term_ = op->term;  // PollLeadership checks it is still current.
       Poll();
+      return;
+    case Op::Kind::kCommitNudge:
+      nudge_in_flight_ = false;
       return;
     case Op::Kind::kReadBarrier:
       for (Work& w : op->waiters) {
@@ -588,6 +624,8 @@ void RaftNode::Loop::PollPeers(const sider_raft_status& st) {
             Peer{id, address, role == SIDER_RAFT_ROLE_VOTER});
       },
       &peers);
+  voters_ = 0;
+  for (const Peer& p : peers) voters_ += p.voter ? 1 : 0;
   WriterLock lock(&node_->mu_);
   node_->peers_ = std::move(peers);
 }
@@ -604,6 +642,8 @@ void RaftNode::Loop::BeginClose() {
 void RaftNode::Loop::CloseHandles() {
   uv_timer_stop(&tick_);
   uv_close(reinterpret_cast<uv_handle_t*>(&tick_), nullptr);
+  uv_timer_stop(&nudge_);
+  uv_close(reinterpret_cast<uv_handle_t*>(&nudge_), nullptr);
   // Safe: Stop() stopped accepting (under mu_) before the wakeup that got us
   // here, so no thread will uv_async_send() again.
   uv_close(reinterpret_cast<uv_handle_t*>(&wakeup_), nullptr);

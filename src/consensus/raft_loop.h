@@ -50,8 +50,8 @@ class RaftNode::Loop {
     uint64_t applied_at = 0;                 // Index ApplyOp saw.
   };
   struct Op {
-    enum class Kind { kLeaderBarrier, kReadBarrier, kAdd, kAssign, kRemove,
-                      kTransfer };
+    enum class Kind { kLeaderBarrier, kReadBarrier, kCommitNudge, kAdd,
+                      kAssign, kRemove, kTransfer };
     Loop* loop = nullptr;
     uint64_t seq = 0;
     Kind kind = Kind::kLeaderBarrier;
@@ -63,6 +63,7 @@ class RaftNode::Loop {
   // libuv and shim callbacks. Nothing unwinds into C.
   static void OnWakeup(uv_async_t* handle) noexcept;
   static void OnTick(uv_timer_t* handle) noexcept;
+  static void OnNudge(uv_timer_t* handle) noexcept;
   static int ApplyOp(void* ctx, uint64_t index, const void* data,
                      size_t len) noexcept;
   static int SnapshotOp(void* ctx, void** data, size_t* len) noexcept;
@@ -81,6 +82,9 @@ class RaftNode::Loop {
   // Completes an applied entry's proposals with its result.
   void Complete(InFlight& f, uint64_t index);
   void SubmitReadBarrier(std::vector<Work> waiters);
+  // After a proposal committed: arms nudge_ if nothing else is in flight
+  // and the configuration has other voters (Options::commit_nudge_ms).
+  void MaybeNudgeCommit();
   void SubmitChange(Work work);
   void FinishOp(std::unique_ptr<Op> op, int status);
   // Completes the WaitApplied waiters that `applied` satisfies; with
@@ -101,6 +105,10 @@ class RaftNode::Loop {
   uv_loop_t loop_{};
   uv_async_t wakeup_{};
   uv_timer_t tick_{};
+  uv_timer_t nudge_{};
+  bool nudge_armed_ = false;      // nudge_ runs.
+  bool nudge_in_flight_ = false;  // Its barrier is in libraft.
+  size_t voters_ = 1;             // In the latest configuration.
   sider_raft* raft_ = nullptr;
   bool closing_ = false;
 

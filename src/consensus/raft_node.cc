@@ -313,6 +313,8 @@ uint64_t RaftNode::LeaderLossNudges() const {
   return leader_loss_nudges_.load();
 }
 
+uint64_t RaftNode::CommitNudges() const { return commit_nudges_.load(); }
+
 std::vector<RaftNode::Peer> RaftNode::Peers() const {
   ReaderLock lock(&mu_);
   return peers_;

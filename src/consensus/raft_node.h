@@ -76,6 +76,13 @@ class RaftNode {
     // the other voters times this, instead of after its election timer
     // (raft_shim.h, "Leader loss"). 0 turns it off.
     unsigned leader_loss_stagger_ms = 20;
+    // libraft tells followers that an entry is committed only with the
+    // next AppendEntries: the next entry, or the next heartbeat. When a
+    // proposal commits with none behind it, the leader appends a barrier
+    // this many ms later (unless a proposal came meanwhile), so followers
+    // apply the write — and wake its watchers — within about one round
+    // trip instead of one heartbeat. 0 turns it off.
+    unsigned commit_nudge_ms = 2;
   };
 
   using Done = std::function<void(fsm::ApplyResult)>;
@@ -152,6 +159,9 @@ class RaftNode {
   uint64_t NoDelaySockets() const;
   // Elections this node started early because the leader was gone.
   uint64_t LeaderLossNudges() const;
+  // Barriers appended so that followers learn of a lone commit (see
+  // Options::commit_nudge_ms).
+  uint64_t CommitNudges() const;
 
   // `fn(is_leader)` runs on `ex` each time this node becomes ready leader or
   // stops being leader; at registration, once with true if it already is.
@@ -217,6 +227,7 @@ class RaftNode {
   std::atomic<int64_t> last_contact_at_ms_{0};  // Steady clock; -1 = leader.
   std::atomic<uint64_t> nodelay_sockets_{0};
   std::atomic<uint64_t> leader_loss_nudges_{0};
+  std::atomic<uint64_t> commit_nudges_{0};
 
   mutable Mutex mu_;
   std::vector<Work> inbox_ SIDER_GUARDED_BY(mu_);

@@ -405,6 +405,31 @@ TEST_F(ClusterTest, FollowersThatFindTheLeaderGoneElectWithoutWaitingOut) {
       ProposeAndWait(*nodes_[Leader()].node, "after").status.ok());
 }
 
+TEST_F(ClusterTest, FollowersApplyALoneCommitWithoutWaitingForAHeartbeat) {
+  // Heartbeats 2 s apart: a follower told of the commit only by the next
+  // one would apply a lone write up to 2 s after the leader. The leader's
+  // commit nudge (a barrier right after it) tells the followers at once.
+  election_timeout_ms_ = 4000;
+  StartCluster(3, [](RaftNode::Options& o) { o.heartbeat_timeout_ms = 2000; });
+  ASSERT_TRUE(RunUntil([&] { return Leader() >= 0; }, 30s));
+  const int l = Leader();
+  RaftNode& leader = *nodes_[l].node;
+  auto all_have = [&](size_t n) {
+    for (const Member& m : nodes_) {
+      if (m.sm->Size() != n) return false;
+    }
+    return true;
+  };
+  ASSERT_TRUE(ProposeAndWait(leader, "settle").status.ok());
+  ASSERT_TRUE(RunUntil([&] { return all_have(nodes_[l].sm->Size()); }));
+
+  const uint64_t nudges = leader.CommitNudges();
+  ASSERT_TRUE(ProposeAndWait(leader, "lone").status.ok());
+  EXPECT_TRUE(RunUntil([&] { return all_have(nodes_[l].sm->Size()); }, 1000ms));
+  EXPECT_GT(leader.CommitNudges(), nudges);
+  for (const Member& m : nodes_) EXPECT_EQ(m.sm->Log(), nodes_[l].sm->Log());
+}
+
 TEST_F(ClusterTest, MembershipGrowsByAddVoterAndShrinksByRemove) {
   RaftNode::Options a = Options("a");
   a.bootstrap = true;
