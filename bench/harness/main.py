@@ -216,7 +216,7 @@ def main(argv):
             "Fan-out floor of this machine (sider-loadgen fanout-floor)",
             "The same watcher processes, answered by a program that only writes "
             "a reply of Sider's size to each held socket from two threads; times "
-            "from its first write."),
+            "from its first write.", systems=["floor"]),
         "scale": Table("Scale"),
         "failover": Table("Failover"),
     }
@@ -236,8 +236,7 @@ def main(argv):
             procs.stop_all()
     notes["load_after"] = machine.loadavg()
     text = machine.header(a, notes, notes.get("sizes", {}), "bench/run " + " ".join(shlex.quote(x) for x in argv))
-    text += "\n".join(t.render(["floor"] if t is tables["fanout_floor"] else a.systems)
-                      for t in tables.values() if t.order)
+    text += "\n".join(t.render(a.systems) for t in tables.values() if t.order)
     print(text)
     os.makedirs(os.path.dirname(os.path.abspath(a.out)), exist_ok=True)
     with open(a.out, "w") as f:

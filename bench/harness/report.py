@@ -27,8 +27,9 @@ def fmt(v):
 
 
 class Table:
-    def __init__(self, title, columns_note=""):
+    def __init__(self, title, columns_note="", systems=None):
         self.title, self.note = title, columns_note
+        self.systems = systems  # Its own columns, else render()'s.
         self.rows = {}  # (row, metric) -> {system: [values]}
         self.order = []
 
@@ -53,6 +54,7 @@ class Table:
         return med
 
     def render(self, systems):
+        systems = self.systems or systems
         peers = [s for s in systems if s != "sider"]
         head = ["workload", "metric"] + [SYSTEM_TITLES[s] for s in systems]
         if "sider" in systems:

@@ -93,12 +93,12 @@ class Listener {
         char buf[2048];
         const ssize_t got = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
         if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) continue;
-        std::string& req = partial_[fd];
         if (got <= 0) {
           partial_.erase(fd);
           close(fd);
           continue;
         }
+        std::string& req = partial_[fd];
         req.append(buf, static_cast<size_t>(got));
         const size_t end = req.find("\r\n\r\n");
         if (end == std::string::npos) continue;
@@ -166,7 +166,9 @@ Status RunFanoutFloor(const FloorOptions& o) {
   std::printf("PARKED %zu\n", listener.held().size());
   std::fflush(stdout);
   std::string line;
-  if (!std::getline(std::cin, line)) return Status(Code::kUnavailable, "stdin closed before the go line");
+  if (!std::getline(std::cin, line)) {
+    return Status(Code::kUnavailable, "stdin closed before the go line");
+  }
 
   const std::string reply = Reply(o.body_bytes, "2");
   const std::vector<int>& fds = listener.held();

@@ -180,6 +180,14 @@ class ClusterTest : public ::testing::Test {
     return leader;
   }
 
+  // Every running member has applied exactly `n` entries.
+  bool AllHave(size_t n) const {
+    for (const Member& m : nodes_) {
+      if (m.node && m.sm->Size() != n) return false;
+    }
+    return true;
+  }
+
   bool RunUntil(const std::function<bool()>& pred,
                 std::chrono::milliseconds timeout = 15s) {
     const auto deadline = std::chrono::steady_clock::now() + timeout;
@@ -321,12 +329,7 @@ TEST_F(ClusterTest, ThreeNodesReplicateAndFailOver) {
                    });
   }
   ASSERT_TRUE(RunUntil([&] { return ok == kN; }, 60s));
-  ASSERT_TRUE(RunUntil([&] {
-    for (const Member& m : nodes_) {
-      if (m.sm->Size() != kN) return false;
-    }
-    return true;
-  }));
+  ASSERT_TRUE(RunUntil([&] { return AllHave(kN); }));
   for (const Member& m : nodes_) EXPECT_EQ(m.sm->Log(), nodes_[l].sm->Log());
 
   // Followers know the leader and refuse writes so the caller can forward.
@@ -363,12 +366,7 @@ TEST_F(ClusterTest, ThreeNodesReplicateAndFailOver) {
   fsm::ApplyResult after = ProposeAndWait(next, "after-failover");
   ASSERT_TRUE(after.status.ok()) << after.status.message();
   const size_t expected = nodes_[Leader()].sm->Size();
-  ASSERT_TRUE(RunUntil([&] {
-    for (const Member& m : nodes_) {
-      if (m.node && m.sm->Size() != expected) return false;
-    }
-    return true;
-  }));
+  ASSERT_TRUE(RunUntil([&] { return AllHave(expected); }));
 }
 
 TEST_F(ClusterTest, FollowersThatFindTheLeaderGoneElectWithoutWaitingOut) {
@@ -414,18 +412,12 @@ TEST_F(ClusterTest, FollowersApplyALoneCommitWithoutWaitingForAHeartbeat) {
   ASSERT_TRUE(RunUntil([&] { return Leader() >= 0; }, 30s));
   const int l = Leader();
   RaftNode& leader = *nodes_[l].node;
-  auto all_have = [&](size_t n) {
-    for (const Member& m : nodes_) {
-      if (m.sm->Size() != n) return false;
-    }
-    return true;
-  };
   ASSERT_TRUE(ProposeAndWait(leader, "settle").status.ok());
-  ASSERT_TRUE(RunUntil([&] { return all_have(nodes_[l].sm->Size()); }));
+  ASSERT_TRUE(RunUntil([&] { return AllHave(nodes_[l].sm->Size()); }));
 
   const uint64_t nudges = leader.CommitNudges();
   ASSERT_TRUE(ProposeAndWait(leader, "lone").status.ok());
-  EXPECT_TRUE(RunUntil([&] { return all_have(nodes_[l].sm->Size()); }, 1000ms));
+  EXPECT_TRUE(RunUntil([&] { return AllHave(nodes_[l].sm->Size()); }, 1000ms));
   EXPECT_GT(leader.CommitNudges(), nudges);
   for (const Member& m : nodes_) EXPECT_EQ(m.sm->Log(), nodes_[l].sm->Log());
 }
@@ -544,12 +536,7 @@ TEST_F(ClusterTest, MembersStartedAtDifferentTimesWithOneListElectALeader) {
   }
   ASSERT_TRUE(RunUntil([&] { return Leader() >= 0; }));
   ASSERT_TRUE(ProposeAndWait(*nodes_[Leader()].node, "one").status.ok());
-  ASSERT_TRUE(RunUntil([&] {
-    for (const Member& m : nodes_) {
-      if (m.sm->Size() != 1) return false;
-    }
-    return true;
-  }));
+  ASSERT_TRUE(RunUntil([&] { return AllHave(1); }));
   // A restart with the same list does not bootstrap again: state wins.
   const int l = Leader();
   const int f = (l + 1) % 3;
